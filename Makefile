@@ -1,0 +1,47 @@
+# pymc_toolkit: `make demo` and `make test` set everything up on a fresh machine, then run.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Keep BLAS single-threaded: sampling processes share 2 cores (see nbs/03_pymc_model.ipynb).
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: setup demo test test-notebooks test-pytest export readme clean-nbs bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-development.txt setup.py settings.ini
+	@py=$$(tools/find-python) || exit 1; \
+	  echo "Using $$py ($$($$py --version))"; \
+	  [ -x $(BIN)/python ] || $$py -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-development.txt -e .
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/python discoveries/demo_fit.py
+
+test: setup test-notebooks test-pytest
+
+test-notebooks: setup
+	$(BIN)/nbdev_test --timing
+
+test-pytest: setup
+	$(BIN)/python -m pytest tests -q
+
+export: setup
+	$(BIN)/nbdev_export
+
+readme: setup
+	$(BIN)/python tools/make-readme
+
+clean-nbs: setup
+	$(BIN)/nbdev_clean
+
+bench: setup
+	$(BIN)/python benchmarks/bench_fit.py
+
+clean:
+	rm -rf $(VENV) _docs _proc

@@ -1,0 +1,29 @@
+"""The project's own invariants: notebooks and package in sync, README from index.ipynb, demo data reproducible."""
+import filecmp, json, shutil, subprocess, sys, tempfile
+from pathlib import Path
+
+from conftest import ROOT
+from pymc_toolkit.demo_data import write_demo_client
+
+def test_nbdev_export_changes_nothing(tmp_path):
+    for name in ('nbs', 'pymc_toolkit'): shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copy(ROOT / 'settings.ini', tmp_path)
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / 'nbdev_export')], cwd=tmp_path, check=True, capture_output=True)
+    cmp = filecmp.dircmp(ROOT / 'pymc_toolkit', tmp_path / 'pymc_toolkit', ignore=['__pycache__'])
+    assert not cmp.diff_files and not cmp.left_only and not cmp.right_only, \
+        f"nbdev_export changed {cmp.diff_files + cmp.left_only + cmp.right_only}: edit the notebooks and export"
+
+def test_readme_is_generated_from_index():
+    out = subprocess.run([sys.executable, str(ROOT / 'tools' / 'make-readme'), '--check'], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+def test_committed_demo_data_is_reproducible(tmp_path):
+    csv, truth = write_demo_client(tmp_path)
+    assert csv.read_text() == (ROOT / 'data' / 'ms.csv').read_text()
+    assert json.loads(truth.read_text()) == json.loads((ROOT / 'data' / 'ms_truth.json').read_text())
+
+def test_notebooks_are_committed_clean():
+    for nb in (ROOT / 'nbs').glob('*.ipynb'):
+        cells = json.loads(nb.read_text())['cells']
+        assert not any(c.get('outputs') for c in cells if c['cell_type'] == 'code'), f"{nb.name} has outputs: run make clean-nbs"
