@@ -14,7 +14,7 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'DEMO_TARGET', 'DEMO_DATE', 'ChannelPlan', 'flighting',
+__all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TARGET', 'DEMO_DATE', 'ChannelPlan', 'flighting',
            'geometric_adstock', 'simulate_media', 'simulate_controls', 'media_multiplier', 'DemoClient',
            'simulate_demo_client', 'atomic_write_text', 'write_demo_client', 'load_demo_client']
 
@@ -43,6 +43,13 @@ DEMO_CHANNELS: tuple[ChannelPlan, ...] = (
     ChannelPlan('youtube_organic_views', 40_000, 1.0, 0.04),
 )
 DEMO_CONTROLS = ('events', 'emails_delivered')
+
+# A second, differently built client for batches and for checking the house defaults away from the first:
+# two years, six channels, TV-led with long dark runs, a smaller business.
+SECOND_CLIENT = dict(seed=11, n_weeks=104, baseline=60_000.0, noise_sigma=4_000.0, event_effect=5_000.0, email_effect=0.05,
+                     channels=(ChannelPlan('tv_cost', 20_000, 0.4, 1.5), ChannelPlan('radio_cost', 5_000, 0.5, 0.9),
+                               ChannelPlan('search_cost', 8_000, 1.0, 3.2), ChannelPlan('social_cost', 6_000, 0.9, 1.4),
+                               ChannelPlan('display_cost', 3_000, 0.6, 0.7), ChannelPlan('influencer_cost', 2_500, 0.3, 2.0)))
 DEMO_TARGET, DEMO_DATE = 'ecommerce_revenue', 'date_week'
 
 # %% ../nbs/00_demo_data.ipynb #5188fba5

@@ -17,9 +17,9 @@ from .client_config import ClientDataError
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'ADSTOCKS', 'SATURATIONS', 'HSGP_BASIS_FUNCTIONS', 'ADSTOCK_PRIORS', 'SATURATION_PRIORS', 'ALLOWED_DIMS',
-           'PriorConfigError', 'pick', 'hsgp_config', 'house_priors', 'check_prior', 'resolve_priors', 'priors_to_dict',
-           'priors_from_dict']
+__all__ = ['logger', 'ADSTOCKS', 'SATURATIONS', 'HSGP_BASIS_FUNCTIONS', 'ADSTOCK_PRIORS', 'SATURATION_PRIORS',
+           'GUIDE_SATURATION_PRIORS', 'PRESETS', 'ALLOWED_DIMS', 'PriorConfigError', 'pick', 'hsgp_config',
+           'house_priors', 'check_prior', 'resolve_priors', 'priors_to_dict', 'priors_from_dict']
 
 # %% ../nbs/02_priors.ipynb #90dd26fa
 class PriorConfigError(ClientDataError):
@@ -64,14 +64,17 @@ ADSTOCK_PRIORS: dict[str, dict[str, Prior]] = {
                 'adstock_k': Prior('Gamma', mu=3, sigma=1, dims='channel')},
 }
 SATURATION_PRIORS: dict[str, dict[str, Prior]] = {
-    'michaelis_menten': {'saturation_lam': Prior('HalfNormal', sigma=1, dims='channel'),
-                         'saturation_alpha': Prior('Gamma', mu=2, sigma=1, dims='channel')},
+    'michaelis_menten': {'saturation_lam': Prior('Gamma', mu=1, sigma=0.5, dims='channel'),
+                         'saturation_alpha': Prior('Gamma', mu=0.3, sigma=0.3, dims='channel')},
     'logistic': {'saturation_lam': Prior('Gamma', alpha=3, beta=1, dims='channel'),
-                 'saturation_beta': Prior('HalfNormal', sigma=2, dims='channel')},
+                 'saturation_beta': Prior('HalfNormal', sigma=0.3, dims='channel')},
     'hill': {'saturation_slope': Prior('HalfNormal', sigma=1.5, dims='channel'),
              'saturation_kappa': Prior('HalfNormal', sigma=1.5, dims='channel'),
-             'saturation_beta': Prior('HalfNormal', sigma=1.5, dims='channel')},
+             'saturation_beta': Prior('HalfNormal', sigma=0.3, dims='channel')},
 }
+GUIDE_SATURATION_PRIORS = {'michaelis_menten': {'saturation_lam': Prior('HalfNormal', sigma=1, dims='channel'),
+                                                'saturation_alpha': Prior('Gamma', mu=2, sigma=1, dims='channel')}}
+PRESETS = ('house', 'guide')
 
 def house_priors(n_weeks: int, # weeks of training data (sets the HSGP boundary)
                  adstock: str = 'geometric', # a name in ADSTOCKS
@@ -80,9 +83,11 @@ def house_priors(n_weeks: int, # weeks of training data (sets the HSGP boundary)
                  time_varying_media: bool = False, # media effects drift over time (HSGP multiplier)
                  time_varying_intercept: bool = False, # the baseline drifts over time (HSGP)
                  yearly_seasonality: int | None = None, # Fourier modes, or None
+                 preset: str = 'house', # 'house' (measured to converge) or 'guide' (the user guide's exact priors)
                 ) -> dict[str, Any]:
     "The toolkit's default priors for a model with these components."
     pick(ADSTOCKS, adstock, 'adstock'); pick(SATURATIONS, saturation, 'saturation')
+    if preset not in PRESETS: raise PriorConfigError(f"Unknown priors preset '{preset}': choose one of {', '.join(PRESETS)}.")
     logger.info("Creating default priors for intercept and model's scale (y_sigma).")
     priors: dict[str, Any] = {'intercept': Prior('HalfNormal', sigma=1),
                               'likelihood': Prior('Normal', sigma=Prior('HalfNormal', sigma=2))}
@@ -96,7 +101,8 @@ def house_priors(n_weeks: int, # weeks of training data (sets the HSGP boundary)
         priors['media_tvp_config'] = hsgp_config(n_weeks)
     if time_varying_intercept:
         priors['intercept_tvp_config'] = hsgp_config(n_weeks)
-    return {**priors, **SATURATION_PRIORS[_key(saturation)], **ADSTOCK_PRIORS[_key(adstock)]}
+    saturation_priors = {**SATURATION_PRIORS, **(GUIDE_SATURATION_PRIORS if preset == 'guide' else {})}[_key(saturation)]
+    return {**priors, **saturation_priors, **ADSTOCK_PRIORS[_key(adstock)]}
 
 def _key(name: str) -> str: return str(name).lower().replace('-', '_').replace(' ', '_')
 

@@ -128,6 +128,7 @@ class PymcModel:
                  time_varying_intercept: bool = False, # baseline drifts over time (HSGP)
                  yearly_seasonality: int | None = None, # Fourier modes of a yearly pattern, or None
                  model_priors: dict | None = None, # priors overriding the house priors, by key
+                 priors_preset: str = 'house', # default priors: 'house' (measured to converge) or 'guide' (the user guide's)
                  client_id: str = 'client0', # client's name in logs, reports and files
                  chains: int = DEFAULT_SAMPLER['chains'], # MCMC chains
                  draws: int = DEFAULT_SAMPLER['draws'], # draws per chain kept
@@ -152,6 +153,7 @@ class PymcModel:
         self.adstock_name, self.saturation_name = adstock, saturation
         self.lag_max, self.yearly_seasonality = int(lag_max), yearly_seasonality
         self.time_varying_media, self.time_varying_intercept = bool(time_varying_media), bool(time_varying_intercept)
+        self.priors_preset = priors_preset
         self.sampler = dict(chains=int(chains), draws=int(draws), tune=int(tune), target_accept=float(target_accept),
                             nuts_sampler=nuts_sampler, random_seed=random_seed)
         self.model_priors = self._priors(model_priors)
@@ -163,16 +165,19 @@ class PymcModel:
         logger.info("Define PymcModel's default priors.")
         adstock_label = pick(ADSTOCKS, self.adstock_name, 'adstock')[1]
         saturation_label = pick(SATURATIONS, self.saturation_name, 'saturation')[1]
-        defaults = house_priors(len(self.config.data), self.adstock_name, self.saturation_name,
-                                has_controls=bool(self.config.control_names),
-                                time_varying_media=self.time_varying_media,
-                                time_varying_intercept=self.time_varying_intercept,
-                                yearly_seasonality=self.yearly_seasonality)
+        defaults = self._house_priors()
         logger.info("Using %s.", adstock_label)
         logger.info("Using %s.", saturation_label)
         if self.time_varying_media: logger.info("Time-varying Media MMM.")
         if self.time_varying_intercept: logger.info("Time-varying intercept MMM.")
         return resolve_priors(defaults, overrides)
+
+    def _house_priors(self) -> dict:
+        "The default priors of this model's components and data length."
+        return house_priors(len(self.config.data), self.adstock_name, self.saturation_name,
+                            has_controls=bool(self.config.control_names), time_varying_media=self.time_varying_media,
+                            time_varying_intercept=self.time_varying_intercept,
+                            yearly_seasonality=self.yearly_seasonality, preset=self.priors_preset)
 
     @property
     def client_id(self) -> str: return self.config.client_id
@@ -377,14 +382,13 @@ def with_config(self: PymcModel, config: ClientConfig) -> PymcModel:
     "An unfitted model with this model's settings and priors on another `ClientConfig` (same client)."
     return PymcModel(config, lag_max=self.lag_max, saturation=self.saturation_name, adstock=self.adstock_name,
                      time_varying_media=self.time_varying_media, time_varying_intercept=self.time_varying_intercept,
-                     yearly_seasonality=self.yearly_seasonality, model_priors=self._user_priors(), **self.sampler)
+                     yearly_seasonality=self.yearly_seasonality, model_priors=self._user_priors(),
+                     priors_preset=self.priors_preset, **self.sampler)
 
 @patch
 def _user_priors(self: PymcModel) -> dict:
     "The priors that differ from the house priors (the user's overrides), with HSGP boundaries left to the data."
-    defaults = house_priors(len(self.config.data), self.adstock_name, self.saturation_name,
-                            has_controls=bool(self.config.control_names), time_varying_media=self.time_varying_media,
-                            time_varying_intercept=self.time_varying_intercept, yearly_seasonality=self.yearly_seasonality)
+    defaults = self._house_priors()
     return {k: v for k, v in self.model_priors.items() if not k.endswith('_tvp_config') and v != defaults.get(k)}
 
 # %% ../nbs/03_pymc_model.ipynb #8af30d36
@@ -413,7 +417,7 @@ def settings(self: PymcModel) -> dict:
             'channel_names': c.channel_names, 'control_names': c.control_names, 'scale_data': c.scale_data,
             'scales': c.scales, 'lag_max': self.lag_max, 'saturation': self.saturation_name, 'adstock': self.adstock_name,
             'time_varying_media': self.time_varying_media, 'time_varying_intercept': self.time_varying_intercept,
-            'yearly_seasonality': self.yearly_seasonality, 'sampler': self.sampler,
+            'yearly_seasonality': self.yearly_seasonality, 'sampler': self.sampler, 'priors_preset': self.priors_preset,
             'model_priors': priors_to_dict(self.model_priors)}
 
 @patch
@@ -447,7 +451,7 @@ def _load(cls, path: str | Path) -> PymcModel:
                           client_id=s['client_id'], scale_data=s['scale_data'], scales=s['scales'])
     model = cls(config, lag_max=s['lag_max'], saturation=s['saturation'], adstock=s['adstock'],
                 time_varying_media=s['time_varying_media'], time_varying_intercept=s['time_varying_intercept'],
-                yearly_seasonality=s['yearly_seasonality'], **s['sampler'])
+                yearly_seasonality=s['yearly_seasonality'], priors_preset=s.get('priors_preset', 'house'), **s['sampler'])
     model.model_priors = priors_from_dict(s['model_priors'])
     with warnings_to_log(): model.mmm = MMM.load(str(path / 'model.nc'))
     model.diagnostics = s['diagnostics']

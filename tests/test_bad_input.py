@@ -10,6 +10,8 @@ from pymc_toolkit.client_config import ClientConfig, ClientDataError
 from pymc_toolkit.priors import PriorConfigError
 from pymc_toolkit.pymc_model import PymcModel
 
+BUILD_MODEL = MMM.build_model
+
 @pytest.fixture(autouse=True)
 def no_sampling(monkeypatch):
     "Any attempt to build or sample a model in these tests fails the test: errors must come first."
@@ -125,3 +127,31 @@ def test_fit_settings_are_checked_before_sampling(demo, roles):
     model = PymcModel(demo.data, **roles)
     with pytest.raises(PriorConfigError, match="tune=-5 must be an integer >= 0"):
         model.fit(tune=-5)
+
+# Fleets: every option is checked before the first fit (the autouse fixture fails the test if sampling starts).
+import pymc_toolkit.recovery_fleet, pymc_toolkit.stability_fleet, pymc_toolkit.forecast_fleet  # noqa: E402 (attach the fleet methods)
+
+FLEET_CASES = [
+    ('holdout longer than the data', lambda m: m.production_fleet(test_weeks=150), "holding out 150 leaves 11"),
+    ('12-week holdout on 20 weeks', lambda m: m.with_config(m.config.head(20)).production_fleet(test_weeks=12), "holding out 12 leaves 8"),
+    ('one holdout horizon too long', lambda m: m.holdout_fleet(holdouts=[4, 8, 160]), "holding out 160"),
+    ('no holdout horizons', lambda m: m.holdout_fleet(holdouts=[]), "holdouts is empty"),
+    ('negative test weeks', lambda m: m.production_fleet(test_weeks=-4), "test_weeks=-4"),
+    ('unknown health threshold', lambda m: m.production_fleet(thresholds={'max_rhat': 1.1}), "Unknown health threshold(s) ['max_rhat']"),
+    ('zero recovery simulations', lambda m: m.recovery_fleet(n_simulations=0), "n_simulations=0"),
+    ('unknown true parameter', lambda m: m.recovery_fleet(true_params={'beta_tv': 1.0}), "true_params has unknown parameter(s) ['beta_tv']"),
+    ('stability window too short', lambda m: m.stability_fleet(drop_weeks=(150,)), "holding out 150"),
+    ('forecast horizon zero', lambda m: m.forecast_fleet(horizon_weeks=0), "horizon_weeks=0"),
+    ('forecast plan in the past', lambda m: m.forecast_fleet(future_media=m.config.data.tail(3).drop(columns='ecommerce_revenue')), "future_media must start on"),
+    ('forecast plan missing a channel', lambda m: m.forecast_fleet(future_media=pd.DataFrame({'date_week': [m.config.dates.iloc[-1] + pd.Timedelta(weeks=1)]})), "given in channel_names is not in the data"),
+]
+
+@pytest.mark.parametrize('call, message', [c[1:] for c in FLEET_CASES], ids=[c[0] for c in FLEET_CASES])
+def test_fleet_options_are_checked_before_sampling(demo, roles, call, message, monkeypatch):
+    import pymc as pm
+    monkeypatch.setattr(MMM, 'build_model', BUILD_MODEL)   # building a graph is allowed; sampling is not
+    monkeypatch.setattr(pm, 'sample_prior_predictive', lambda *a, **k: (_ for _ in ()).throw(AssertionError('sampled')))
+    model = PymcModel(demo.data, **roles, time_varying_media=True)
+    with pytest.raises(ClientDataError) as err:
+        call(model)
+    assert message in str(err.value)

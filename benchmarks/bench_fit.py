@@ -1,0 +1,129 @@
+#!/usr/bin/env python
+"""Benchmark: fit the demo client with plain PyMC-Marketing (its defaults) and with pymc_toolkit (its defaults),
+side by side in one run, and print wall time, convergence diagnostics, ESS per second, peak memory and ratios.
+
+Run by hand, not in CI (several minutes on 2 cores):
+
+    .venv/bin/python benchmarks/bench_fit.py                         # plain default sampler vs toolkit default
+    .venv/bin/python benchmarks/bench_fit.py --toolkit-samplers nutpie numpyro pymc   # choose the default sampler
+    .venv/bin/python benchmarks/bench_fit.py --mode holdout          # 3-horizon holdout fleet vs 3 independent fits
+
+Each configuration runs in its own process, so that peak memory (max RSS of the process and the chain processes
+it starts) and compilation are measured per configuration. Results are also written as JSON to
+benchmarks/results/ (git-ignored).
+"""
+import argparse, json, os, resource, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def run_child(kind: str, args: dict) -> dict:
+    "Run one configuration in a fresh process and return its measurements."
+    cmd = [sys.executable, __file__, '--child', json.dumps({'kind': kind, **args})]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(f"{kind} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+def diagnostics(idata, var_names, wall):
+    from pymc_toolkit.pymc_model import sampler_diagnostics
+    d = sampler_diagnostics(idata, var_names)
+    return {**d, 'wall_s': wall, 'min_ess_bulk_per_s': d['min_ess_bulk'] / wall}
+
+def peak_memory_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+def truth_check(contrib_draws, truth) -> dict:
+    "Is each of the 5 biggest true channels' total contribution inside its 94% interval?"
+    totals = contrib_draws.sum('date')
+    top5 = sorted(truth['channels'], key=lambda c: -truth['channel'][c]['total_contribution'])[:5]
+    out = {}
+    for c in top5:
+        lo, hi = totals.sel(channel=c).quantile([0.03, 0.97]).values
+        t = truth['channel'][c]['total_contribution']
+        out[c] = {'true': t, 'low': float(lo), 'high': float(hi), 'inside': bool(lo <= t <= hi)}
+    return out
+
+def child(spec: dict) -> dict:
+    from pymc_toolkit.demo_data import load_demo_client
+    demo = load_demo_client(ROOT / 'data')
+    t = demo.truth
+    chains, draws, tune, seed = spec['chains'], spec['draws'], spec['tune'], spec['seed']
+    if spec['kind'] == 'plain':
+        from pymc_marketing.mmm import MMM, GeometricAdstock, MichaelisMentenSaturation
+        X = demo.data.drop(columns=t['target']).copy()
+        for c in t['controls']: X[c] = X[c] / X[c].abs().max()   # the library leaves controls unscaled; its docs say to scale them
+        start = time.perf_counter()
+        mmm = MMM(date_column=t['date_column'], target_column=t['target'], channel_columns=t['channels'],
+                  control_columns=t['controls'], adstock=GeometricAdstock(l_max=4), saturation=MichaelisMentenSaturation(),
+                  time_varying_media=True)
+        mmm.fit(X, demo.data[t['target']], chains=chains, draws=draws, tune=tune, random_seed=seed, progressbar=False,
+                **({'nuts_sampler': spec['sampler']} if spec['sampler'] != 'default' else {}))
+        wall = time.perf_counter() - start
+        res = diagnostics(mmm.idata, [rv.name for rv in mmm.model.free_RVs], wall)
+        contrib = mmm.idata.posterior.to_dataset()['channel_contribution'] * float(demo.data[t['target']].max())
+    elif spec['kind'] == 'toolkit':
+        from pymc_toolkit.pymc_model import PymcModel
+        start = time.perf_counter()
+        model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4,
+                          saturation='michaelis_menten', time_varying_media=True, chains=chains, draws=draws, tune=tune,
+                          random_seed=seed, **({'nuts_sampler': spec['sampler']} if spec['sampler'] != 'default' else {}))
+        model.fit()
+        wall = time.perf_counter() - start
+        res = diagnostics(model.mmm.idata, model.free_parameters(), wall)
+        contrib = model.contribution_draws()
+    elif spec['kind'] in ('holdout_fleet', 'independent_fits', 'one_fit'):
+        from pymc_toolkit.pymc_model import PymcModel
+        from pymc_toolkit.fleets import split_weeks
+        model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], time_varying_media=True,
+                          chains=chains, draws=draws, tune=tune, random_seed=seed)
+        start = time.perf_counter()
+        if spec['kind'] == 'holdout_fleet': model.holdout_fleet(holdouts=[4, 8, 12])
+        elif spec['kind'] == 'one_fit': model.with_config(split_weeks(model.config, 4, 4)[0]).fit()
+        else:
+            for h in (4, 8, 12): model.with_config(split_weeks(model.config, h, 4)[0]).fit()
+        return {'wall_s': time.perf_counter() - start, 'peak_mb': peak_memory_mb()}
+    return {**res, 'peak_mb': peak_memory_mb(), 'top5': truth_check(contrib, t)}
+
+def row(name, r):
+    conv = r['max_r_hat'] < 1.01 and r['divergence_rate'] < 0.01 and r['min_ess_bulk'] >= 400
+    inside = sum(v['inside'] for v in r['top5'].values())
+    return (f"{name:28s} {r['wall_s']:8.1f} {r['divergences']:6d} {r['max_r_hat']:7.3f} {r['min_ess_bulk']:8.0f} "
+            f"{r['min_ess_tail']:8.0f} {r['min_ess_bulk_per_s']:9.2f} {r['peak_mb']:8.0f}  {inside}/5  {'yes' if conv else 'NO'}")
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--child', help=argparse.SUPPRESS)
+    p.add_argument('--mode', choices=['fit', 'holdout'], default='fit')
+    p.add_argument('--chains', type=int, default=4); p.add_argument('--draws', type=int, default=1000)
+    p.add_argument('--tune', type=int, default=1000); p.add_argument('--seed', type=int, default=42)
+    p.add_argument('--plain-samplers', nargs='+', default=['default'], help="PyMC-Marketing's sampler(s); 'default' is PyMC NUTS")
+    p.add_argument('--toolkit-samplers', nargs='+', default=['default'], help="toolkit sampler(s); 'default' is its default")
+    a = p.parse_args()
+    if a.child:
+        print(json.dumps(child(json.loads(a.child)), default=float)); return
+    base = dict(chains=a.chains, draws=a.draws, tune=a.tune, seed=a.seed)
+    results = {}
+    if a.mode == 'fit':
+        for s in a.plain_samplers: results[f'plain pmc-marketing ({s})'] = run_child('plain', {**base, 'sampler': s})
+        for s in a.toolkit_samplers: results[f'pymc_toolkit ({s})'] = run_child('toolkit', {**base, 'sampler': s})
+        print(f"\n{a.chains} chains x {a.draws} draws (+{a.tune} tune), demo client, guide configuration (MM, lag 4, time-varying media)")
+        print(f"{'':28s} {'wall s':>8s} {'div':>6s} {'r_hat':>7s} {'ESSbulk':>8s} {'ESStail':>8s} {'ESS/s':>9s} {'peak MB':>8s}  top5  converged")
+        for name, r in results.items(): print(row(name, r))
+        names = list(results)
+        ref = results[names[0]]
+        for name in names[1:]:
+            r = results[name]
+            print(f"ratio {name} / {names[0]}: wall x{r['wall_s'] / ref['wall_s']:.2f}, "
+                  f"min-bulk-ESS per second x{r['min_ess_bulk_per_s'] / max(ref['min_ess_bulk_per_s'], 1e-9):.1f}")
+    else:
+        for kind in ('one_fit', 'independent_fits', 'holdout_fleet'): results[kind] = run_child(kind, {**base, 'sampler': 'default'})
+        one = results['one_fit']['wall_s']
+        for kind, r in results.items(): print(f"{kind:18s} {r['wall_s']:8.1f} s  x{r['wall_s'] / one:.2f} of one fit   peak {r['peak_mb']:.0f} MB")
+    out = ROOT / 'benchmarks' / 'results'; out.mkdir(parents=True, exist_ok=True)
+    (out / f"{a.mode}_{time.strftime('%Y%m%d_%H%M%S')}.json").write_text(json.dumps(results, indent=1, default=float))
+
+if __name__ == '__main__':
+    main()
