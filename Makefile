@@ -8,7 +8,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup demo test test-notebooks test-pytest export readme clean-nbs bench clean
+.PHONY: setup browser demo test test-notebooks test-pytest export readme clean-nbs bench clean
 
 setup: $(STAMP)
 
@@ -23,12 +23,17 @@ $(STAMP): requirements.txt requirements-development.txt setup.py settings.ini
 demo: setup
 	$(BIN)/python discoveries/demo_fit.py
 
-test: setup test-notebooks test-pytest
+# Reports are checked in headless Chromium (Debian package chromium).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing chromium for the report tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser test-notebooks test-pytest
 
 test-notebooks: setup
 	$(BIN)/nbdev_test --timing
 
-test-pytest: setup
+test-pytest: setup browser
 	$(BIN)/python -m pytest tests -q
 
 export: setup

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_child(kind: str, args: dict) -> dict:
     "Run one configuration in a fresh process and return its measurements."
     cmd = [sys.executable, __file__, '--child', json.dumps({'kind': kind, **args})]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    # As a user's shell has it: no BLAS thread limits (the toolkit sets its own; plain PyMC-Marketing does not).
+    env = {k: v for k, v in os.environ.items() if k not in ('OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'OMP_NUM_THREADS')}
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{kind} failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

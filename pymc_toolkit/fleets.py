@@ -211,6 +211,31 @@ class HoldoutFleet(list):
         "Each horizon's summary, by horizon, and the overall verdict."
         return {'fleet': 'holdout', 'horizons': {r.options['test_weeks']: r.summary() for r in self}, 'healthy': self.healthy}
 
+    @property
+    def client_id(self) -> str: return self[0].client_id
+
+    def save(self, path: str | Path) -> Path:
+        "Save every horizon to `path/<weeks>_weeks/`, atomically."
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
+        try:
+            for r in self: r.save(tmp / f"{r.options['test_weeks']}_weeks")
+            (tmp / 'holdout.json').write_text(json.dumps({'horizons': [r.options['test_weeks'] for r in self]}))
+            if path.exists(): shutil.rmtree(path)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    @staticmethod
+    def load(path: str | Path) -> HoldoutFleet:
+        "Load a holdout fleet saved with `HoldoutFleet.save`."
+        path = Path(path)
+        horizons = json.loads((path / 'holdout.json').read_text())['horizons']
+        return HoldoutFleet(FleetResult.load(path / f'{h}_weeks') for h in horizons)
+
 def holdout_fleet(model: PymcModel, # model whose settings, priors and data to use
                   holdouts: list[int] = (4, 8, 12), # horizons: weeks held out at the end
                   thresholds: dict | None = None, # health threshold overrides

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'CI_PROB', 'VARIABLE_ALIASES',
            'TARGET_SCALE_VARIABLES', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
-           'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'interval', 'is_spend_channel']
+           'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name', 'interval', 'is_spend_channel']
 
 # %% ../nbs/03_pymc_model.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -190,15 +190,27 @@ class PymcModel:
         return (f"PymcModel('{self.client_id}': {self.saturation_name} saturation, {self.adstock_name} adstock "
                 f"(lag {self.lag_max}){tv}; {state})")
 
-# %% ../nbs/03_pymc_model.ipynb #331ba7b0
+# %% ../nbs/03_pymc_model.ipynb #0590ac6a
 from fastcore.basics import patch
+
+def internal_name(name: str) -> str:
+    "A column name PyMC-Marketing can store: '/' swapped for the division slash U+2215."
+    return str(name).replace('/', '\u2215')
 
 @patch
 def model_inputs(self: PymcModel, config: ClientConfig | None = None) -> tuple[pd.DataFrame, pd.Series]:
     "`X` (date, channels in original units, scaled controls) and `y` (original units) for PyMC-Marketing."
     cfg = config or self.config
     X = pd.concat([cfg.dates, cfg.channels(scaled=False), cfg.controls(scaled=True)], axis=1)
-    return X, cfg.target(scaled=False)
+    return X.rename(columns=internal_name), cfg.target(scaled=False).rename(internal_name(cfg.target_name))
+
+@patch
+def external(self: PymcModel, da: xr.DataArray | xr.Dataset) -> xr.DataArray | xr.Dataset:
+    "`da` with its channel and control labels back to the client's column names."
+    back = {internal_name(c): c for c in self.config.channel_names + self.config.control_names}
+    for dim in ('channel', 'control'):
+        if dim in da.coords: da = da.assign_coords({dim: [back.get(v, v) for v in da[dim].to_numpy()]})
+    return da
 
 @patch
 def build_mmm(self: PymcModel) -> MMM:
@@ -206,14 +218,15 @@ def build_mmm(self: PymcModel) -> MMM:
     cfg = self.config
     adstock_cls, saturation_cls = pick(ADSTOCKS, self.adstock_name, 'adstock')[0], pick(SATURATIONS, self.saturation_name, 'saturation')[0]
     scaling = Scaling(target=FixedScaling(dims=(), value=cfg.scales[cfg.target_name]),
-                      channel=FixedScaling(dims=(), value={c: cfg.scales[c] for c in cfg.channel_names}))
-    return MMM(date_column=cfg.date_column, target_column=cfg.target_name, channel_columns=cfg.channel_names,
-               control_columns=cfg.control_names or None, adstock=adstock_cls(l_max=self.lag_max),
+                      channel=FixedScaling(dims=(), value={internal_name(c): cfg.scales[c] for c in cfg.channel_names}))
+    return MMM(date_column=internal_name(cfg.date_column), target_column=internal_name(cfg.target_name),
+               channel_columns=[internal_name(c) for c in cfg.channel_names],
+               control_columns=[internal_name(c) for c in cfg.control_names] or None, adstock=adstock_cls(l_max=self.lag_max),
                saturation=saturation_cls(), time_varying_media=self.time_varying_media,
                time_varying_intercept=self.time_varying_intercept, yearly_seasonality=self.yearly_seasonality,
                scaling=scaling, model_config=dict(self.model_priors))
 
-# %% ../nbs/03_pymc_model.ipynb #3f50f468
+# %% ../nbs/03_pymc_model.ipynb #5c2afa80
 @patch
 def free_parameters(self: PymcModel) -> list[str]:
     "Names of the sampled (free) parameters."
@@ -266,7 +279,7 @@ def y_fit(self: PymcModel) -> xr.DataArray:
 def _require_fit(self: PymcModel):
     if not self.is_fitted: raise RuntimeError(f"{self.client_id}'s model is not fitted yet: call fit() first.")
 
-# %% ../nbs/03_pymc_model.ipynb #ba1facb8
+# %% ../nbs/03_pymc_model.ipynb #bcf44584
 CI_PROB = 0.94
 VARIABLE_ALIASES = {'intercept': 'intercept_contribution', 'sigma': 'y_sigma'}
 TARGET_SCALE_VARIABLES = {'intercept_contribution', 'intercept_baseline', 'y_sigma', 'gamma_control', 'gamma_fourier',
@@ -294,7 +307,7 @@ def summarize_variable(self: PymcModel, var_name: str, # a posterior variable, e
         import difflib
         close = difflib.get_close_matches(name, list(post.data_vars), n=3)
         raise KeyError(f"No posterior variable '{var_name}'." + (f" Did you mean {', '.join(map(repr, close))}?" if close else ''))
-    draws = post[name]
+    draws = self.external(post[name])
     if name in TARGET_SCALE_VARIABLES:
         draws = draws * self.config.inverse_scaler('target')(1.0)
     mean, low, high = interval(draws, prob)
@@ -302,7 +315,7 @@ def summarize_variable(self: PymcModel, var_name: str, # a posterior variable, e
         return {'variable': var_name, 'coef': float(mean), 'ci_up_cassandra': float(high), 'ci_low_cassandra': float(low)}
     return pd.DataFrame({'coef': mean.to_series(), 'ci_low_cassandra': low.to_series(), 'ci_up_cassandra': high.to_series()})
 
-# %% ../nbs/03_pymc_model.ipynb #cdbc8a8c
+# %% ../nbs/03_pymc_model.ipynb #bb01d65e
 def is_spend_channel(name: str) -> bool:
     "True for channels measured in money (by the naming convention `*_cost` / `*_spend`)."
     return name.lower().endswith(('_cost', '_spend', '_spent'))
@@ -311,7 +324,7 @@ def is_spend_channel(name: str) -> bool:
 def contribution_draws(self: PymcModel) -> xr.DataArray:
     "Posterior draws of each channel's weekly contribution in the client's units, dims (chain, draw, date, channel)."
     self._require_fit()
-    return self.mmm.idata.posterior.to_dataset()['channel_contribution'] * self.target_scale()
+    return self.external(self.mmm.idata.posterior.to_dataset()['channel_contribution'] * self.target_scale())
 
 @patch
 def channel_contributions(self: PymcModel) -> pd.DataFrame:
@@ -341,7 +354,7 @@ def channel_roas(self: PymcModel, prob: float = CI_PROB) -> pd.DataFrame:
     "ROAS per channel with its credible interval (return per unit for non-money channels)."
     return self.channel_summary(prob)[['roas', 'roas_low', 'roas_high', 'unit']]
 
-# %% ../nbs/03_pymc_model.ipynb #ca2de80c
+# %% ../nbs/03_pymc_model.ipynb #d5e1fe45
 @patch
 def _new_weeks_config(self: PymcModel, new_data: pd.DataFrame) -> ClientConfig:
     "Validate `new_data` with this client's roles and scales; the target may be absent."
@@ -376,7 +389,7 @@ def predict(self: PymcModel, new_data: pd.DataFrame, # weeks to predict: date, c
     out = pd.DataFrame({'prediction': mean.to_series(), 'low': low.to_series(), 'high': high.to_series()})
     return out.rename_axis(self.config.date_column)
 
-# %% ../nbs/03_pymc_model.ipynb #ce3fe85b
+# %% ../nbs/03_pymc_model.ipynb #1a5f5572
 @patch
 def with_config(self: PymcModel, config: ClientConfig) -> PymcModel:
     "An unfitted model with this model's settings and priors on another `ClientConfig` (same client)."
@@ -391,7 +404,7 @@ def _user_priors(self: PymcModel) -> dict:
     defaults = self._house_priors()
     return {k: v for k, v in self.model_priors.items() if not k.endswith('_tvp_config') and v != defaults.get(k)}
 
-# %% ../nbs/03_pymc_model.ipynb #8af30d36
+# %% ../nbs/03_pymc_model.ipynb #606854ab
 @patch
 def refresh(self: PymcModel, new_data: pd.DataFrame, # new (or corrected) weeks, with every column
             **sampler_overrides, # sampler settings for this fit only
@@ -408,7 +421,7 @@ def refresh(self: PymcModel, new_data: pd.DataFrame, # new (or corrected) weeks,
 def _raise_no_target(self: PymcModel):
     raise ClientDataError(f"refresh needs the target column '{self.config.target_name}' in the new weeks.")
 
-# %% ../nbs/03_pymc_model.ipynb #495e82ae
+# %% ../nbs/03_pymc_model.ipynb #e6c044c2
 @patch
 def settings(self: PymcModel) -> dict:
     "Everything needed to rebuild this model (JSON-ready)."

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'GROUP_NAMES', 'CONTRIBUTION', 'PRIOR_DRAWS', 'parameter_groups', 'with_total_contribution',
-           'recovery_scores', 'built_model', 'draw_truths', 'truth_at', 'recovery_fleet']
+           'recovery_scores', 'built_model', 'draw_truths', 'truth_at', 'true_vs_estimated', 'recovery_fleet']
 
 # %% ../nbs/06_recovery_fleet.ipynb #af7f94fd
 GROUP_NAMES = {'intercept_contribution': 'intercept', 'gamma_control': 'controls'}
@@ -81,7 +81,21 @@ def truth_at(prior: xr.DataTree, i: int) -> tuple[xr.Dataset, np.ndarray]:
     y = prior.prior_predictive.to_dataset()['y'].isel(chain=0, draw=i).to_numpy()
     return params, y
 
-# %% ../nbs/06_recovery_fleet.ipynb #94392652
+# %% ../nbs/06_recovery_fleet.ipynb #c0b04c19
+def true_vs_estimated(group: str, # parameter group
+                      truth: xr.DataArray, # true value(s)
+                      posterior: xr.DataArray, # posterior draws (chain, draw, ...)
+                      prob: float = CI_PROB,
+                     ) -> pd.DataFrame:
+    "One row per value: group, label, truth, posterior mean and interval."
+    flat = posterior.stack(s=('chain', 'draw')).transpose('s', ...)
+    lo, hi = flat.quantile([(1 - prob) / 2, 1 - (1 - prob) / 2], dim='s')
+    labels = [group] if truth.ndim == 0 else [f"{group}[{v}]" for v in truth[truth.dims[0]].to_numpy()] if truth.ndim == 1 \
+             else [f"{group}[{i}]" for i in range(truth.size)]
+    return pd.DataFrame({'group': group, 'parameter': labels, 'truth': np.ravel(truth.to_numpy()),
+                         'mean': np.ravel(flat.mean('s').to_numpy()), 'low': np.ravel(lo.to_numpy()), 'high': np.ravel(hi.to_numpy())})
+
+# %% ../nbs/06_recovery_fleet.ipynb #9d80c84c
 def recovery_fleet(model: PymcModel, # model whose structure, priors and covariates to use
                    n_simulations: int = 1, # truths to draw and refit
                    true_params: dict[str, Any] | None = None, # fix some true parameters (by name) instead of drawing them
@@ -110,10 +124,12 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
         fitted = fit_on(model, cfg.with_data(fake), **sampler)
         diagnostics.append(fitted.diagnostics)
         post = with_total_contribution(fitted.mmm.idata.posterior.to_dataset())
+        values = []
         for var, group in parameter_groups(fitted.free_parameters()).items():
             draws = post[var].stack(s=('chain', 'draw')).transpose('s', ...).to_numpy()
             pri = prior_ds[var].stack(s=('chain', 'draw')).transpose('s', ...).to_numpy()
             rows.append({'simulation': i, 'group': group, **recovery_scores(params[var].to_numpy(), draws, pri)})
+            values.append(true_vs_estimated(group, fitted.external(params[var]), fitted.external(post[var])))
         frames, metrics = evaluate(fitted)
     table = pd.DataFrame(rows)
     by_group = table.groupby('group', sort=False)[['coverage', 'relative_error', 'contraction', 'score']].mean()
@@ -121,7 +137,8 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
     t = {**HEALTH_THRESHOLDS, **(thresholds or {})}
     extra = [f"recovery covers {coverage:.0%} of true values < {t['min_recovery_coverage']:.0%}"] if coverage < t['min_recovery_coverage'] else []
     scores = {'recovery': by_group.score.round(6).to_dict(), 'recovery_coverage': float(coverage),
-              'recovery_table': by_group.reset_index(), 'extra_health_reasons': extra}
+              'recovery_table': by_group.reset_index(), 'recovery_values': pd.concat(values, ignore_index=True),
+              'extra_health_reasons': extra}
     return FleetResult('recovery', model.client_id, fitted, frames, metrics, diagnostics, scores,
                        options={'n_simulations': n_simulations, 'seed': seed, **fitted.sampler}, thresholds=dict(thresholds or {}))
 
