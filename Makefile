@@ -8,7 +8,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup browser demo test test-notebooks test-pytest export readme clean-nbs bench clean
+.PHONY: setup browser docs demo test test-notebooks test-pytest export readme clean-nbs bench clean
 
 setup: $(STAMP)
 
@@ -20,8 +20,11 @@ $(STAMP): requirements.txt requirements-development.txt setup.py settings.ini
 	$(BIN)/python -m pip install -q -r requirements-development.txt -e .
 	touch $(STAMP)
 
+# The main job on the bundled demo batch: a full-size fit of the demo client (its intercept and ROAS printed),
+# then every client x fleet of data/clients.yaml, reports in out/ (open out/index.html).
 demo: setup
-	$(BIN)/python discoveries/demo_fit.py
+	$(BIN)/python discoveries/demo_fit.py || [ $$? -eq 3 ]
+	$(BIN)/pymc-toolkit run data/clients.yaml --out out
 
 # Reports are checked in headless Chromium (Debian package chromium).
 browser:
@@ -41,6 +44,10 @@ export: setup
 
 readme: setup
 	$(BIN)/python tools/make-readme
+
+# The documentation site in _docs/: Quarto (nbdev_docs) when `quarto` is on PATH, else built offline with nbconvert.
+docs: setup
+	$(BIN)/python tools/make-docs
 
 clean-nbs: setup
 	$(BIN)/nbdev_clean

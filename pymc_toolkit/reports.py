@@ -16,7 +16,7 @@ import plotly.io as pio
 
 from .client_config import ClientDataError
 from .demo_data import atomic_write_text
-from .fleets import FleetResult, HoldoutFleet, holdout_fleet, production_fleet
+from .fleets import FleetResult, HoldoutFleet, _json_default, holdout_fleet, production_fleet
 from .forecast_fleet import forecast_fleet
 from .pymc_model import PymcModel
 from .recovery_fleet import recovery_fleet
@@ -26,9 +26,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'FLEETS', 'MODEL_OPTIONS', 'DEMO_CLIENT', 'VERSIONED', 'FLEET_SECTIONS', 'REPORT_MARK', 'REPORT_CSS',
-           'TEMPLATES', 'NETWORK_REFERENCE', 'client_data', 'model_from_client', 'run_fleet', 'start_report',
-           'figure_html', 'esc', 'table_html', 'package_versions', 'header_section', 'health_section', 'fit_section',
-           'response_curves', 'adstock_decay', 'channel_sections', 'recovery_section', 'holdout_section',
+           'TEMPLATES', 'NETWORK_TAG', 'NETWORK_CSS', 'STYLES', 'client_data', 'model_from_client', 'run_fleet',
+           'start_report', 'figure_html', 'esc', 'table_html', 'package_versions', 'header_section', 'health_section',
+           'fit_section', 'response_curves', 'adstock_decay', 'channel_sections', 'recovery_section', 'holdout_section',
            'stability_section', 'forecast_section', 'report_sections', 'captured_log', 'load_result', 'fleet_report',
            'quarto_available', 'render_html', 'report_outputs_only', 'network_references', 'safe_name', 'template_path',
            'run_report', 'generate_report']
@@ -293,6 +293,7 @@ def fleet_report(kind: str, # fleet kind
                  fleet_options: dict | None = None, # the fleet's options
                  sampler: dict | None = None, # sampler settings
                  save_dir: str = '', # where to save the fleet run here (optional)
+                 summary_path: str = '', # where to write the fleet's summary as JSON (optional)
                 ) -> None:
     "Run (or load) a fleet and display its report: the body of every fleet notebook."
     from IPython.display import HTML, display
@@ -303,12 +304,15 @@ def fleet_report(kind: str, # fleet kind
         else:
             result = run_fleet(kind, model_from_client(client or DEMO_CLIENT, sampler), fleet_options)
             if save_dir: result.save(save_dir)
+    if summary_path: atomic_write_text(summary_path, json.dumps(result.summary(), indent=1, default=_json_default))
     display(HTML(report_sections(result, time.perf_counter() - start, log.getvalue())))
 
 # %% ../nbs/09_reports.ipynb #c1478c1a
 TEMPLATES = Path(importlib.util.find_spec('pymc_toolkit').origin).parent / 'templates'
 
-def quarto_available() -> bool: return shutil.which('quarto') is not None
+def quarto_available() -> bool:
+    "True when a `quarto` binary is on PATH."
+    return shutil.which('quarto') is not None
 
 def render_html(notebook: str | Path, # executed notebook
                 output_html: str | Path, # HTML file to write
@@ -341,11 +345,14 @@ def report_outputs_only(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.outputs = [o for o in cell.outputs if o.output_type == 'error' or REPORT_MARK in ''.join(o.get('data', {}).get('text/html', ''))]
     return nb
 
-NETWORK_REFERENCE = re.compile(r"""<(?:script|link|img|iframe|source)\b[^>]*?(?:src|href)\s*=\s*["']?(?:https?:)?//|@import\s+url\(\s*["']?(?:https?:)?//|url\(\s*["']?https?://""", re.I)
+NETWORK_TAG = re.compile(r"""<(?:script|link|img|iframe|source|embed|object)\b[^>]*?(?:src|href|data)\s*=\s*["']?(?:https?:)?//""", re.I)
+NETWORK_CSS = re.compile(r"""@import\s+(?:url\()?\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//""", re.I)
+STYLES = re.compile(r"<style\b[^>]*>(.*?)</style>|\bstyle\s*=\s*\"([^\"]*)\"", re.I | re.S)
 
 def network_references(page: str) -> list[str]:
-    "Tags or CSS rules in `page` that would load something from the network."
-    return [m.group(0) for m in NETWORK_REFERENCE.finditer(page)]
+    "Tags, and CSS in style blocks or attributes, that would load something from the network."
+    css = ' '.join(a or b for a, b in STYLES.findall(page))
+    return [m.group(0) for m in NETWORK_TAG.finditer(page)] + [m.group(0) for m in NETWORK_CSS.finditer(css)]
 
 # %% ../nbs/09_reports.ipynb #f1d88841
 def safe_name(name: str, what: str = 'client id') -> str:
@@ -377,7 +384,7 @@ def run_report(kind: str, # fleet kind
     folder.mkdir(parents=True, exist_ok=True)
     executed, page = folder / f'{kind}.ipynb', folder / f'{kind}.html'
     params = {'fleet_dir': str(fleet_dir), 'client': client, 'fleet_options': fleet_options or {}, 'sampler': sampler or {},
-              'save_dir': str(folder / kind) if save_fleet else ''}
+              'save_dir': str(folder / kind) if save_fleet else '', 'summary_path': str(folder / f'{kind}.summary.json')}
     tmp = folder / f'.{kind}.running.ipynb'
     try:
         pm.execute_notebook(str(template_path(kind)), str(tmp), parameters=json.loads(json.dumps(params, default=str)),
