@@ -7,6 +7,7 @@ Run by hand, not in CI (several minutes on 2 cores):
     .venv/bin/python benchmarks/bench_fit.py                         # plain default sampler vs toolkit default
     .venv/bin/python benchmarks/bench_fit.py --toolkit-samplers nutpie numpyro pymc   # choose the default sampler
     .venv/bin/python benchmarks/bench_fit.py --mode holdout          # 3-horizon holdout fleet vs 3 independent fits
+    .venv/bin/python benchmarks/bench_fit.py --guide-priors          # also the toolkit with the guide's exact priors
 
 Each configuration runs in its own process, so that peak memory (max RSS of the process and the chain processes
 it starts) and compilation are measured per configuration. Results are also written as JSON to
@@ -45,7 +46,7 @@ def truth_check(contrib_draws, truth) -> dict:
     for c in top5:
         lo, hi = totals.sel(channel=c).quantile([0.03, 0.97]).values
         t = truth['channel'][c]['total_contribution']
-        out[c] = {'true': t, 'low': float(lo), 'high': float(hi), 'inside': bool(lo <= t <= hi)}
+        out[c] = {'true': t, 'mean': float(totals.sel(channel=c).mean()), 'low': float(lo), 'high': float(hi), 'inside': bool(lo <= t <= hi)}
     return out
 
 def child(spec: dict) -> dict:
@@ -71,7 +72,8 @@ def child(spec: dict) -> dict:
         start = time.perf_counter()
         model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4,
                           saturation='michaelis_menten', time_varying_media=True, chains=chains, draws=draws, tune=tune,
-                          random_seed=seed, **({'nuts_sampler': spec['sampler']} if spec['sampler'] != 'default' else {}))
+                          random_seed=seed, priors_preset=spec.get('preset', 'house'),
+                          **({'nuts_sampler': spec['sampler']} if spec['sampler'] != 'default' else {}))
         model.fit()
         wall = time.perf_counter() - start
         res = diagnostics(model.mmm.idata, model.free_parameters(), wall)
@@ -103,6 +105,7 @@ def main():
     p.add_argument('--tune', type=int, default=1000); p.add_argument('--seed', type=int, default=42)
     p.add_argument('--plain-samplers', nargs='+', default=['default'], help="PyMC-Marketing's sampler(s); 'default' is PyMC NUTS")
     p.add_argument('--toolkit-samplers', nargs='+', default=['default'], help="toolkit sampler(s); 'default' is its default")
+    p.add_argument('--guide-priors', action='store_true', help="also fit the toolkit with the user guide's exact priors")
     a = p.parse_args()
     if a.child:
         print(json.dumps(child(json.loads(a.child)), default=float)); return
@@ -111,9 +114,15 @@ def main():
     if a.mode == 'fit':
         for s in a.plain_samplers: results[f'plain pmc-marketing ({s})'] = run_child('plain', {**base, 'sampler': s})
         for s in a.toolkit_samplers: results[f'pymc_toolkit ({s})'] = run_child('toolkit', {**base, 'sampler': s})
+        if a.guide_priors: results["pymc_toolkit, guide's priors"] = run_child('toolkit', {**base, 'sampler': 'default', 'preset': 'guide'})
         print(f"\n{a.chains} chains x {a.draws} draws (+{a.tune} tune), demo client, guide configuration (MM, lag 4, time-varying media)")
         print(f"{'':28s} {'wall s':>8s} {'div':>6s} {'r_hat':>7s} {'ESSbulk':>8s} {'ESStail':>8s} {'ESS/s':>9s} {'peak MB':>8s}  top5  converged")
         for name, r in results.items(): print(row(name, r))
+        print("\nTrue vs estimated total contribution of the 5 biggest channels (mean [94% interval]):")
+        for name, r in results.items():
+            print(f"  {name}:")
+            for c, v in r['top5'].items():
+                print(f"    {c:32s} true {v['true']:>12,.0f}  est {v['mean']:>12,.0f}  [{v['low']:,.0f}, {v['high']:,.0f}]  {'inside' if v['inside'] else 'OUTSIDE'}")
         names = list(results)
         ref = results[names[0]]
         for name in names[1:]:

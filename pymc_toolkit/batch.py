@@ -261,7 +261,7 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
             manifests.append(m)
             done, failed = done + (m['status'] == 'success'), failed + (m['status'] != 'success')
             state = 'skipped (unchanged)' if m.get('skipped') else m['status']
-            running = sum(len(v) for v in client.processing().values())
+            running = min(sum(len(v) for v in client.processing().values()), sum(client.nthreads().values()))
             logger.info("%s %s/%s: %s%s", progress_line(done, failed, running, len(tasks)),
                         task.client_id, task.fleet, state, f" - {m.get('error')}" if m['status'] != 'success' else '')
     finally:

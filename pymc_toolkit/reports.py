@@ -379,11 +379,12 @@ def run_report(kind: str, # fleet kind
               ) -> Path:
     "Execute the fleet notebook for a client with papermill and render its HTML report; return the HTML path."
     import papermill as pm
-    client = client or DEMO_CLIENT
-    folder = Path(out_dir) / safe_name(client.get('client_id', 'client0'))
+    client = dict(client or DEMO_CLIENT)
+    if client.get('data') not in (None, 'demo'): client['data'] = str(Path(client['data']).resolve())
+    folder = Path(out_dir).resolve() / safe_name(client.get('client_id', 'client0'))   # absolute: the notebook runs in `folder`
     folder.mkdir(parents=True, exist_ok=True)
     executed, page = folder / f'{kind}.ipynb', folder / f'{kind}.html'
-    params = {'fleet_dir': str(fleet_dir), 'client': client, 'fleet_options': fleet_options or {}, 'sampler': sampler or {},
+    params = {'fleet_dir': str(Path(fleet_dir).resolve()) if fleet_dir else '', 'client': client, 'fleet_options': fleet_options or {}, 'sampler': sampler or {},
               'save_dir': str(folder / kind) if save_fleet else '', 'summary_path': str(folder / f'{kind}.summary.json')}
     tmp = folder / f'.{kind}.running.ipynb'
     try:

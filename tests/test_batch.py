@@ -98,10 +98,11 @@ def test_bad_clients_files(tmp_path, text, message):
 
 def test_weekly_refresh_script(tmp_path):
     "The discoveries script runs production + holdout for every client and writes the index (small draws)."
-    path = clients_file(tmp_path, ids=('alpha',))
+    clients_file(tmp_path, ids=('alpha',))
     out = tmp_path / 'weekly'
-    run = subprocess.run([sys.executable, str(ROOT / 'discoveries' / 'weekly_refresh.py'), str(path), '--out', str(out),
-                          '--workers', '1', '--holdouts', '4', '8'], capture_output=True, text=True, timeout=900)
+    # relative paths, as a user types them: resolved against the current folder, not the notebook's
+    run = subprocess.run([sys.executable, str(ROOT / 'discoveries' / 'weekly_refresh.py'), 'clients.yaml', '--out', 'weekly',
+                          '--workers', '1', '--holdouts', '4', '8'], capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert run.returncode == 3, run.stderr[-3000:]       # ran, but 60-draw fits cannot be healthy: the script says so
     assert '2 tasks: 0 failed, 2 not healthy' in run.stdout
     for fleet in ('production', 'holdout'): assert (out / 'alpha' / f'{fleet}.html').exists()

@@ -63,3 +63,18 @@ def test_demo_script_prints_intercept_and_roas():
     assert "'variable': 'intercept'" in out.stdout
     assert 'ROAS per channel' in out.stdout and 'google_ads_search_brand_cost' in out.stdout
     assert 'NOT converged' in out.stdout   # 50 draws cannot pass the ESS bar: the script must say so
+
+def test_same_seed_same_fleet_summary(demo, roles):
+    "Reproducibility: the same data, configuration, seed and sampler give an identical fleet summary()."
+    from pymc_toolkit.fleets import production_fleet
+    model = PymcModel(demo.data, **roles, time_varying_media=False, **SMALL)
+    first, second = production_fleet(model), production_fleet(model)
+    assert first.summary() == second.summary()
+
+def test_non_convergence_reaches_the_log(small_fit, caplog):
+    "No silent failure: a fit that did not converge says so at WARNING level, with the reasons."
+    import logging
+    with caplog.at_level(logging.WARNING, logger='pymc_toolkit.pymc_model'):
+        small_fit._log_diagnostics()
+    warning = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning and 'NOT converged' in warning[0].getMessage() and 'ESS' in warning[0].getMessage()
