@@ -247,7 +247,7 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
     if scheduler is None:
         n = workers or max(1, (os.cpu_count() or 2) // 2)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host='127.0.0.1',
-                               dashboard_address=None, silence_logs=logging.WARNING)
+                               dashboard_address=':0', silence_logs=logging.WARNING)
     client = Client(scheduler or cluster)
     logger.info("Batch of %d tasks on %s.", len(tasks), scheduler or f"a local cluster of {len(cluster.workers)} workers")
     manifests, done, failed = [], 0, 0

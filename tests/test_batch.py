@@ -34,7 +34,7 @@ clients:
 
 @pytest.fixture(scope='module')
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address=None) as c:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address=':0') as c:
         yield c
 
 def test_broken_client_is_recorded_and_the_others_finish(cluster, tmp_path):
