@@ -270,6 +270,15 @@ def tail(self: ClientConfig, n: int) -> ClientConfig:
     return self.with_data(self.data.iloc[len(self.data) - n:], require_activity=False)
 
 @patch
+def add_weeks(self: ClientConfig, new_data: pd.DataFrame | str | Path, # new (or corrected) weeks with every column
+             ) -> ClientConfig:
+    "This client's weeks plus `new_data` (a week in `new_data` replaces the same week), validated, same scales."
+    if isinstance(new_data, pd.DataFrame) and self.target_name not in new_data:
+        raise ClientDataError(f"New weeks need the target column '{self.target_name}' to be added to the client's data.")
+    merged = pd.concat([self.data, self.with_data(new_data, require_activity=False).data])
+    return self.with_data(merged.drop_duplicates(subset=self.date_column, keep='last').sort_values(self.date_column))
+
+@patch
 def check_length(self: ClientConfig, lag_max: int, # adstock length
                  holdout_weeks: int = 0, # weeks kept out of training
                 ):

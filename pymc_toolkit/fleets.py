@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'HEALTH_THRESHOLDS', 'health_problems', 'FleetResult', 'split_weeks', 'weekly_frame', 'evaluate', 'fit_on',
-           'merged_data', 'production_fleet', 'HoldoutFleet', 'holdout_fleet']
+           'production_fleet', 'HoldoutFleet', 'holdout_fleet']
 
 # %% ../nbs/05_fleets.ipynb #6e6d2f1e
 HEALTH_THRESHOLDS = {**CONVERGENCE_THRESHOLDS, 'max_test_mape': 0.2, 'max_test_nrmse': 1.0,
@@ -123,13 +123,7 @@ def fit_on(model: PymcModel, # model whose settings and priors to use
     "A new model with `model`'s settings, fitted on `config`."
     return model.with_config(config).fit(**sampler)
 
-# %% ../nbs/05_fleets.ipynb #a1746bc8
-def merged_data(config: ClientConfig, new_data: pd.DataFrame | None) -> ClientConfig:
-    "The client's weeks with `new_data` added (a week in `new_data` replaces the same week)."
-    if new_data is None: return config
-    merged = pd.concat([config.data, config.with_data(new_data).data])
-    return config.with_data(merged.drop_duplicates(subset=config.date_column, keep='last').sort_values(config.date_column))
-
+# %% ../nbs/05_fleets.ipynb #e4c5b728
 def production_fleet(model: PymcModel, # model whose settings, priors and data to use
                      test_weeks: int = 4, # weeks held out at the end
                      new_data: pd.DataFrame | None = None, # new weeks to add first (a data refresh)
@@ -137,7 +131,7 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
                      **sampler, # sampler overrides (chains, draws, tune, ...)
                     ) -> FleetResult:
     "Train on all but the last `test_weeks` weeks and score the training and test weeks."
-    config = merged_data(model.config, new_data)
+    config = model.config.add_weeks(new_data) if new_data is not None else model.config
     train, test = split_weeks(config, test_weeks, model.lag_max)
     health_problems([], None, thresholds)  # reject unknown thresholds before fitting
     logger.info("Production fleet for %s: training on %d weeks, testing on the last %d.", model.client_id, len(train.data), test_weeks)

@@ -410,16 +410,9 @@ def refresh(self: PymcModel, new_data: pd.DataFrame, # new (or corrected) weeks,
             **sampler_overrides, # sampler settings for this fit only
            ) -> PymcModel:
     "A new model fitted on this model's weeks plus `new_data`, with the same settings and scale factors."
-    cfg = self.config
-    merged = pd.concat([cfg.data, self._new_weeks_config(new_data).data]) if cfg.target_name in new_data \
-             else self._raise_no_target()
-    merged = merged.drop_duplicates(subset=cfg.date_column, keep='last').sort_values(cfg.date_column)
-    logger.info("Refreshing %s's MMM: %d weeks -> %d weeks.", self.client_id, len(cfg.data), len(merged))
-    return self.with_config(cfg.with_data(merged)).fit(**sampler_overrides)
-
-@patch
-def _raise_no_target(self: PymcModel):
-    raise ClientDataError(f"refresh needs the target column '{self.config.target_name}' in the new weeks.")
+    grown = self.config.add_weeks(new_data)
+    logger.info("Refreshing %s's MMM: %d weeks -> %d weeks.", self.client_id, len(self.config.data), len(grown.data))
+    return self.with_config(grown).fit(**sampler_overrides)
 
 # %% ../nbs/03_pymc_model.ipynb #e6c044c2
 @patch
