@@ -10,7 +10,6 @@ import pandas as pd
 
 from pymc_toolkit.demo_data import load_demo_client
 from pymc_toolkit.pymc_model import PymcModel
-import pymc_toolkit.recovery_fleet, pymc_toolkit.stability_fleet  # noqa: F401 (attach the fleet methods)
 
 ROOT = Path(__file__).resolve().parents[1]
 

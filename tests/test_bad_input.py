@@ -129,7 +129,6 @@ def test_fit_settings_are_checked_before_sampling(demo, roles):
         model.fit(tune=-5)
 
 # Fleets: every option is checked before the first fit (the autouse fixture fails the test if sampling starts).
-import pymc_toolkit.recovery_fleet, pymc_toolkit.stability_fleet, pymc_toolkit.forecast_fleet  # noqa: E402 (attach the fleet methods)
 
 FLEET_CASES = [
     ('holdout longer than the data', lambda m: m.production_fleet(test_weeks=150), "holding out 150 leaves 11"),
