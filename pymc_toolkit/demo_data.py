@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_demo_data.ipynb #caa17829
 from __future__ import annotations
-import json, logging, os, tempfile
+import json, logging, os, shutil, tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TARGET', 'DEMO_DATE', 'ChannelPlan', 'flighting',
            'geometric_adstock', 'simulate_media', 'simulate_controls', 'media_multiplier', 'DemoClient',
-           'simulate_demo_client', 'atomic_write_text', 'write_demo_client', 'load_demo_client']
+           'simulate_demo_client', 'atomic_write_text', 'atomic_folder', 'write_demo_client', 'load_demo_client']
 
 # %% ../nbs/00_demo_data.ipynb #69a559a5
 @dataclass(frozen=True)
@@ -194,6 +195,21 @@ def atomic_write_text(path: str | Path, # file to write
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+@contextmanager
+def atomic_folder(path: str | Path, # folder to write (replaced if it exists)
+                 ):
+    "Yield a temporary folder beside `path`; on success it replaces `path` in one rename, on failure it is removed."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
+    try:
+        yield tmp
+        if path.exists(): shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 def write_demo_client(folder: str | Path = 'data', # where to write
                       name: str = 'ms', # file stem: `<name>.csv` and `<name>_truth.json`

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .client_config import ClientConfig, ClientDataError
+from .demo_data import atomic_folder
 from .metrics import score
 from .pymc_model import CI_PROB, CONVERGENCE_THRESHOLDS, PymcModel, convergence_problems, interval
 
@@ -143,20 +144,12 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
 # %% ../nbs/05_fleets.ipynb #98f485a9
 def _save_fleet(self: FleetResult, path: str | Path) -> Path:
     "Save the fleet to the folder `path` atomically."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
-    try:
+    with atomic_folder(path) as tmp:
         for name, frame in self.frames.items(): frame.to_csv(tmp / f'{name}.csv', index=False)
         state = {k: getattr(self, k) for k in ('fleet', 'client_id', 'metrics', 'diagnostics', 'scores', 'options', 'thresholds')}
         (tmp / 'fleet.json').write_text(json.dumps({**state, 'frames': list(self.frames)}, indent=1, default=_json_default))
         (tmp / 'summary.json').write_text(json.dumps(self.summary(), indent=1, default=_json_default))
         if self.model is not None: self.model.save(tmp / 'model')
-        if path.exists(): shutil.rmtree(path)
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     logger.info("Saved %s's %s fleet to %s.", self.client_id, self.fleet, path)
     return path
 
@@ -205,23 +198,12 @@ class HoldoutFleet(list):
         "Each horizon's summary, by horizon, and the overall verdict."
         return {'fleet': 'holdout', 'horizons': {r.options['test_weeks']: r.summary() for r in self}, 'healthy': self.healthy}
 
-    @property
-    def client_id(self) -> str: return self[0].client_id
-
     def save(self, path: str | Path) -> Path:
         "Save every horizon to `path/<weeks>_weeks/`, atomically."
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
-        try:
+        with atomic_folder(path) as tmp:
             for r in self: r.save(tmp / f"{r.options['test_weeks']}_weeks")
             (tmp / 'holdout.json').write_text(json.dumps({'horizons': [r.options['test_weeks'] for r in self]}))
-            if path.exists(): shutil.rmtree(path)
-            os.replace(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return path
+        return Path(path)
 
     @staticmethod
     def load(path: str | Path) -> HoldoutFleet:

@@ -33,11 +33,11 @@ def steady_plan(config: ClientConfig, # the client's data
     for c in config.channel_names + config.control_names: plan[c] = float(recent[c].mean())
     return plan
 
-# %% ../nbs/08_forecast_fleet.ipynb #76113506
-def _check_plan(config: ClientConfig, plan: pd.DataFrame) -> ClientConfig:
+# %% ../nbs/08_forecast_fleet.ipynb #2b15eae2
+def _check_plan(model: PymcModel, plan: pd.DataFrame) -> ClientConfig:
     "Validate a media plan: the client's channel and control columns, weekly dates from the week after the data."
     if not isinstance(plan, pd.DataFrame) or plan.empty: raise ClientDataError("future_media must be a non-empty DataFrame of planned weeks.")
-    plan_cfg = config.with_data(plan.assign(**{config.target_name: 0.0}), require_activity=False)
+    config, plan_cfg = model.config, model._new_weeks_config(plan)
     expected = config.dates.iloc[-1] + pd.Timedelta(weeks=1)
     if plan_cfg.dates.iloc[0] != expected:
         raise ClientDataError(f"future_media must start on {expected.date()}, the week after the client's last week; "
@@ -56,7 +56,7 @@ def forecast_fleet(model: PymcModel, # model whose settings and data to use (reu
     if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, (int, np.integer)) or horizon_weeks < 1:
         raise ClientDataError(f"horizon_weeks={horizon_weeks!r} must be an integer >= 1.")
     plan = future_media if future_media is not None else steady_plan(cfg, horizon_weeks)
-    plan_cfg = _check_plan(cfg, plan)
+    plan_cfg = _check_plan(model, plan)
     actual_y = _actual_for(cfg, plan_cfg, actual) if actual is not None else None
     health_problems([], None, thresholds)
     fitted = model if (model.is_fitted and not sampler) else fit_on(model, cfg, **sampler)

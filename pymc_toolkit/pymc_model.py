@@ -18,6 +18,7 @@ from pymc_marketing.mmm import MMM
 from pymc_marketing.mmm.scaling import FixedScaling, Scaling
 
 from .client_config import ClientConfig, ClientDataError
+from .demo_data import atomic_folder
 from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick, priors_from_dict,
                                  priors_to_dict, resolve_priors)
 
@@ -309,7 +310,7 @@ def summarize_variable(self: PymcModel, var_name: str, # a posterior variable, e
         raise KeyError(f"No posterior variable '{var_name}'." + (f" Did you mean {', '.join(map(repr, close))}?" if close else ''))
     draws = self.external(post[name])
     if name in TARGET_SCALE_VARIABLES:
-        draws = draws * self.config.inverse_scaler('target')(1.0)
+        draws = draws * self.target_scale()
     mean, low, high = interval(draws, prob)
     if mean.ndim == 0:
         return {'variable': var_name, 'coef': float(mean), 'ci_up_cassandra': float(high), 'ci_low_cassandra': float(low)}
@@ -431,18 +432,10 @@ def save(self: PymcModel, path: str | Path, # folder to write (replaced if it ex
         ) -> Path:
     "Save data, settings and posterior to the folder `path`, atomically."
     self._require_fit()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
-    try:
+    with atomic_folder(path) as tmp:
         self.config.data.to_csv(tmp / 'data.csv', index=False)
         (tmp / 'config.json').write_text(json.dumps({**self.settings(), 'diagnostics': self.diagnostics}, indent=1, default=float))
         self.mmm.save(str(tmp / 'model.nc'))
-        if path.exists(): shutil.rmtree(path)
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     logger.info("Saved %s's model to %s.", self.client_id, path)
     return path
 

@@ -66,12 +66,11 @@ def built_model(model: PymcModel) -> pm.Model:
     with warnings_to_log(): mmm.build_model(X, y)
     return mmm.model
 
-def draw_truths(model: PymcModel | pm.Model, # model (or its built PyMC model) whose priors to sample
+def draw_truths(pm_model: pm.Model, # a built PyMC model (see `built_model`) whose priors to sample
                 n: int = PRIOR_DRAWS, # prior draws
                 seed: int | None = None, # random seed
                ) -> xr.DataTree:
-    "Prior and prior-predictive draws of `model` on the client's covariates."
-    pm_model = model if isinstance(model, pm.Model) else built_model(model)
+    "Prior and prior-predictive draws of a built model."
     with single_threaded_blas(), warnings_to_log():
         return pm.sample_prior_predictive(draws=n, model=pm_model, random_seed=seed)
 
@@ -115,7 +114,7 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
     prior = draw_truths(pm_model, seed=seed)
     truths = _fix_truth(pm_model, prior, true_params, seed) if true_params else prior
     prior_ds = with_total_contribution(prior.prior.to_dataset())
-    rows, diagnostics, fitted, frames, metrics = [], [], None, {}, {}
+    rows, diagnostics, fitted = [], [], None
     for i in range(n_simulations):
         logger.info("Recovery fleet for %s: simulation %d of %d.", model.client_id, i + 1, n_simulations)
         params, y_scaled = truth_at(truths, i)
@@ -130,7 +129,7 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
             pri = prior_ds[var].stack(s=('chain', 'draw')).transpose('s', ...).to_numpy()
             rows.append({'simulation': i, 'group': group, **recovery_scores(params[var].to_numpy(), draws, pri)})
             values.append(true_vs_estimated(group, fitted.external(params[var]), fitted.external(post[var])))
-        frames, metrics = evaluate(fitted)
+    frames, metrics = evaluate(fitted)   # the weekly fit of the last simulation, for the report
     table = pd.DataFrame(rows)
     by_group = table.groupby('group', sort=False)[['coverage', 'relative_error', 'contraction', 'score']].mean()
     coverage = table.covered.sum() / table['values'].sum()

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from .client_config import ClientDataError
-from .demo_data import atomic_write_text
+from .demo_data import DEMO_CHANNELS, DEMO_CONTROLS, DEMO_DATE, DEMO_TARGET, atomic_write_text, simulate_demo_client
 from .fleets import FleetResult, HoldoutFleet, _json_default, holdout_fleet, production_fleet
 from .forecast_fleet import forecast_fleet
 from .pymc_model import PymcModel
@@ -28,25 +28,23 @@ logger = logging.getLogger(__name__)
 __all__ = ['logger', 'FLEETS', 'MODEL_OPTIONS', 'DEMO_CLIENT', 'VERSIONED', 'FLEET_SECTIONS', 'REPORT_MARK', 'REPORT_CSS',
            'TEMPLATES', 'NETWORK_TAG', 'NETWORK_CSS', 'STYLES', 'client_data', 'model_from_client', 'run_fleet',
            'start_report', 'figure_html', 'esc', 'table_html', 'package_versions', 'header_section', 'health_section',
-           'fit_section', 'response_curves', 'adstock_decay', 'channel_sections', 'recovery_section', 'holdout_section',
-           'stability_section', 'forecast_section', 'report_sections', 'captured_log', 'load_result', 'fleet_report',
-           'quarto_available', 'render_html', 'report_outputs_only', 'network_references', 'safe_name', 'template_path',
-           'run_report', 'generate_report']
+           'fit_section', 'thinned_posterior', 'response_curves', 'adstock_decay', 'channel_sections',
+           'recovery_section', 'holdout_section', 'stability_section', 'forecast_section', 'report_sections',
+           'captured_log', 'load_result', 'fleet_report', 'quarto_available', 'render_html', 'report_outputs_only',
+           'network_references', 'safe_name', 'template_path', 'run_report', 'generate_report']
 
 # %% ../nbs/09_reports.ipynb #378a3027
 FLEETS = {'production': production_fleet, 'holdout': holdout_fleet, 'recovery': recovery_fleet,
           'stability': stability_fleet, 'forecast': forecast_fleet}
 MODEL_OPTIONS = ('lag_max', 'scale_data', 'saturation', 'adstock', 'time_varying_media', 'time_varying_intercept',
                  'yearly_seasonality', 'model_priors', 'priors_preset')
-DEMO_CLIENT = {'client_id': 'demo', 'data': 'demo', 'target_name': 'ecommerce_revenue', 'date_column': 'date_week',
-               'channel_names': None, 'control_names': ['events', 'emails_delivered'],
+DEMO_CLIENT = {'client_id': 'demo', 'data': 'demo', 'target_name': DEMO_TARGET, 'date_column': DEMO_DATE,
+               'channel_names': [c.name for c in DEMO_CHANNELS], 'control_names': list(DEMO_CONTROLS),
                'model': {'time_varying_media': True}}
 
 def client_data(client: dict) -> pd.DataFrame | str:
     "The client's data: the bundled demo client for 'demo', else the path as given."
-    if client.get('data') == 'demo':
-        from pymc_toolkit.demo_data import simulate_demo_client
-        return simulate_demo_client().data
+    if client.get('data') == 'demo': return simulate_demo_client().data
     return client['data']
 
 def model_from_client(client: dict, # client settings: client_id, data, target_name, date_column, channel_names, control_names, model
@@ -54,14 +52,10 @@ def model_from_client(client: dict, # client settings: client_id, data, target_n
                      ) -> PymcModel:
     "A `PymcModel` for a client described by settings."
     data = client_data(client)
-    channels = client.get('channel_names')
-    if channels is None and client.get('data') == 'demo':
-        from pymc_toolkit.demo_data import DEMO_CHANNELS
-        channels = [c.name for c in DEMO_CHANNELS]
     options = dict(client.get('model') or {})
     unknown = set(options) - set(MODEL_OPTIONS)
     if unknown: raise ClientDataError(f"Client '{client.get('client_id')}': unknown model option(s) {sorted(unknown)}; use {list(MODEL_OPTIONS)}.")
-    return PymcModel(data, client.get('target_name'), client.get('date_column'), channels, client.get('control_names'),
+    return PymcModel(data, client.get('target_name'), client.get('date_column'), client.get('channel_names'), client.get('control_names'),
                      client_id=str(client.get('client_id', 'client0')), **options, **(sampler or {}))
 
 def run_fleet(kind: str, model: PymcModel, options: dict | None = None) -> FleetResult | HoldoutFleet:
@@ -155,16 +149,23 @@ def fit_section(result) -> str:
     metrics = pd.DataFrame(r.metrics).T
     return f"<h2>Fit</h2>{figure_html(fig)}<h3>Metrics</h3>{table_html(metrics)}"
 
-# %% ../nbs/09_reports.ipynb #593544b9
+# %% ../nbs/09_reports.ipynb #eb5e9321
+def thinned_posterior(model: PymcModel, # a fitted model
+                      prefix: str, # keep the variables whose names start with this
+                      draws: int = 100, # about this many draws
+                     ):
+    "A thinned posterior of one transformation's parameters, for curves."
+    post = model.mmm.idata.posterior.to_dataset()
+    keep = post.isel(draw=slice(None, None, max(1, post.sizes['draw'] * post.sizes['chain'] // draws)))
+    return keep[[v for v in keep.data_vars if v.startswith(prefix)]]
+
 def response_curves(model: PymcModel, # a fitted model
                     draws: int = 100, # posterior draws used
                     points: int = 50, # points per curve
                    ) -> pd.DataFrame:
     "Posterior-mean weekly contribution against weekly spend per channel, from 0 to 1.5x the largest week."
-    post = model.mmm.idata.posterior.to_dataset()
-    keep = post.isel(draw=slice(None, None, max(1, post.sizes['draw'] * post.sizes['chain'] // draws)))
-    params = keep[[v for v in keep.data_vars if v.startswith('saturation_')]]
-    curve = model.mmm.saturation.sample_curve(params, max_value=1.5, num_points=points, random_seed=0)
+    curve = model.mmm.saturation.sample_curve(thinned_posterior(model, 'saturation_', draws), max_value=1.5,
+                                              num_points=points, random_seed=0)
     mean = model.external(curve.mean(('chain', 'draw')) * model.target_scale())
     x_dim = [d for d in mean.dims if d != 'channel'][0]
     rows = []
@@ -175,9 +176,7 @@ def response_curves(model: PymcModel, # a fitted model
 
 def adstock_decay(model: PymcModel, draws: int = 100) -> pd.DataFrame:
     "Posterior-mean share of a week's effect felt 0, 1, ... lag_max-1 weeks later, per channel."
-    post = model.mmm.idata.posterior.to_dataset()
-    keep = post.isel(draw=slice(None, None, max(1, post.sizes['draw'] * post.sizes['chain'] // draws)))
-    curve = model.mmm.adstock.sample_curve(keep[[v for v in keep.data_vars if v.startswith('adstock_')]], random_seed=0)
+    curve = model.mmm.adstock.sample_curve(thinned_posterior(model, 'adstock_', draws), random_seed=0)
     mean = model.external(curve.mean(('chain', 'draw')))
     lag_dim = [d for d in mean.dims if d != 'channel'][0]
     return mean.to_dataframe(name='weight').reset_index().rename(columns={lag_dim: 'weeks_after'})
