@@ -6,7 +6,7 @@ Run by hand, not in CI (several minutes on 2 cores):
 
     .venv/bin/python benchmarks/bench_fit.py                         # plain default sampler vs toolkit default
     .venv/bin/python benchmarks/bench_fit.py --toolkit-samplers nutpie numpyro pymc   # choose the default sampler
-    .venv/bin/python benchmarks/bench_fit.py --mode holdout          # 3-horizon holdout fleet vs 3 independent fits
+    .venv/bin/python benchmarks/bench_fit.py --mode holdout          # 3-horizon holdout fleet (warm and cold) vs 3 independent fits
     .venv/bin/python benchmarks/bench_fit.py --guide-priors          # also the toolkit with the guide's exact priors
 
 Each configuration runs in its own process, so that peak memory (max RSS of the process and the chain processes
@@ -78,13 +78,18 @@ def child(spec: dict) -> dict:
         wall = time.perf_counter() - start
         res = diagnostics(model.mmm.idata, model.free_parameters(), wall)
         contrib = model.contribution_draws()
-    elif spec['kind'] in ('holdout_fleet', 'independent_fits', 'one_fit'):
+    elif spec['kind'] in ('holdout_fleet', 'holdout_fleet_cold', 'independent_fits', 'one_fit'):
         from pymc_toolkit.pymc_model import PymcModel
         from pymc_toolkit.fleets import split_weeks
         model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], time_varying_media=True,
                           chains=chains, draws=draws, tune=tune, random_seed=seed)
         start = time.perf_counter()
-        if spec['kind'] == 'holdout_fleet': model.holdout_fleet(holdouts=[4, 8, 12])
+        if spec['kind'].startswith('holdout_fleet'):
+            fleet = model.holdout_fleet(holdouts=[4, 8, 12], warm_start=spec['kind'] == 'holdout_fleet')
+            wall = time.perf_counter() - start
+            return {'wall_s': wall, 'peak_mb': peak_memory_mb(),
+                    'horizons': {r.options['test_weeks']: {k: r.diagnostics[0][k] for k in ('fit_seconds', 'tune', 'warm_start', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')}
+                                 | {'test_mape': r.metrics['test']['mape']} for r in fleet}}
         elif spec['kind'] == 'one_fit': model.with_config(split_weeks(model.config, 4, 4)[0]).fit()
         else:
             for h in (4, 8, 12): model.with_config(split_weeks(model.config, h, 4)[0]).fit()
@@ -130,9 +135,14 @@ def main():
             print(f"ratio {name} / {names[0]}: wall x{r['wall_s'] / ref['wall_s']:.2f}, "
                   f"min-bulk-ESS per second x{r['min_ess_bulk_per_s'] / max(ref['min_ess_bulk_per_s'], 1e-9):.1f}")
     else:
-        for kind in ('one_fit', 'independent_fits', 'holdout_fleet'): results[kind] = run_child(kind, {**base, 'sampler': 'default'})
+        for kind in ('one_fit', 'independent_fits', 'holdout_fleet_cold', 'holdout_fleet'): results[kind] = run_child(kind, {**base, 'sampler': 'default'})
         one = results['one_fit']['wall_s']
-        for kind, r in results.items(): print(f"{kind:18s} {r['wall_s']:8.1f} s  x{r['wall_s'] / one:.2f} of one fit   peak {r['peak_mb']:.0f} MB")
+        print(f"\n3-horizon holdout fleet (4, 8, 12 weeks) vs one fit, {a.chains} chains x {a.draws} draws (+{a.tune} tune), demo client")
+        for kind, r in results.items():
+            print(f"{kind:20s} {r['wall_s']:8.1f} s  x{r['wall_s'] / one:.2f} of one fit   peak {r['peak_mb']:.0f} MB")
+            for h, d in r.get('horizons', {}).items():
+                print(f"    {h:>2} weeks: fit {d['fit_seconds']:5.1f} s, tune {d['tune']:4d}{' (warm start)' if d['warm_start'] else ''}, "
+                      f"div {d['divergences']}, r_hat {d['max_r_hat']:.3f}, ESS {d['min_ess_bulk']:.0f}/{d['min_ess_tail']:.0f}, test MAPE {d['test_mape']:.3f}")
     out = ROOT / 'benchmarks' / 'results'; out.mkdir(parents=True, exist_ok=True)
     (out / f"{a.mode}_{time.strftime('%Y%m%d_%H%M%S')}.json").write_text(json.dumps(results, indent=1, default=float))
 

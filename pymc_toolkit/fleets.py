@@ -16,7 +16,7 @@ import pandas as pd
 from .client_config import ClientConfig, ClientDataError
 from .demo_data import atomic_folder
 from .metrics import score
-from .pymc_model import CI_PROB, CONVERGENCE_THRESHOLDS, PymcModel, convergence_problems, interval
+from .pymc_model import CI_PROB, CONVERGENCE_THRESHOLDS, PymcModel, SharedSampling, convergence_problems, interval
 
 logger = logging.getLogger(__name__)
 
@@ -119,16 +119,18 @@ def evaluate(model: PymcModel, # a fitted model
 
 def fit_on(model: PymcModel, # model whose settings and priors to use
            config: ClientConfig, # the weeks to fit
+           shared: SharedSampling | None = None, # compilation / warm start shared with the fleet's other fits
            **sampler, # sampler overrides for this fit
           ) -> PymcModel:
     "A new model with `model`'s settings, fitted on `config`."
-    return model.with_config(config).fit(**sampler)
+    return model.with_config(config).fit(shared=shared, **sampler)
 
 # %% ../nbs/05_fleets.ipynb #e4c5b728
 def production_fleet(model: PymcModel, # model whose settings, priors and data to use
                      test_weeks: int = 4, # weeks held out at the end
                      new_data: pd.DataFrame | None = None, # new weeks to add first (a data refresh)
                      thresholds: dict | None = None, # health threshold overrides
+                     shared: SharedSampling | None = None, # work shared with other fits (set by the holdout fleet)
                      **sampler, # sampler overrides (chains, draws, tune, ...)
                     ) -> FleetResult:
     "Train on all but the last `test_weeks` weeks and score the training and test weeks."
@@ -136,10 +138,11 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
     train, test = split_weeks(config, test_weeks, model.lag_max)
     health_problems([], None, thresholds)  # reject unknown thresholds before fitting
     logger.info("Production fleet for %s: training on %d weeks, testing on the last %d.", model.client_id, len(train.data), test_weeks)
-    fitted = fit_on(model, train, **sampler)
+    fitted = fit_on(model, train, shared, **sampler)
     frames, metrics = evaluate(fitted, test)
+    options = {'test_weeks': test_weeks, **fitted.sampler, 'tune': fitted.diagnostics['tune'], 'warm_start': fitted.diagnostics['warm_start']}
     return FleetResult('production', model.client_id, fitted, frames, metrics, [fitted.diagnostics],
-                       options={'test_weeks': test_weeks, **fitted.sampler}, thresholds=dict(thresholds or {}))
+                       options=options, thresholds=dict(thresholds or {}))
 
 # %% ../nbs/05_fleets.ipynb #98f485a9
 def _save_fleet(self: FleetResult, path: str | Path) -> Path:
@@ -215,17 +218,18 @@ class HoldoutFleet(list):
 def holdout_fleet(model: PymcModel, # model whose settings, priors and data to use
                   holdouts: list[int] = (4, 8, 12), # horizons: weeks held out at the end
                   thresholds: dict | None = None, # health threshold overrides
+                  warm_start: bool = True, # start each horizon after the first from the previous posterior (short tuning)
                   **sampler, # sampler overrides
                  ) -> HoldoutFleet:
-    "Production fleets at several holdout horizons."
+    "Production fleets at several holdout horizons, the later ones warm-started from the previous horizon's posterior."
     holdouts = list(holdouts)
     if not holdouts: raise ClientDataError("holdouts is empty: give at least one horizon, e.g. [4, 8, 12].")
     for h in holdouts: split_weeks(model.config, h, model.lag_max)  # every horizon checked before any fit
     health_problems([], None, thresholds)
-    results = HoldoutFleet()
+    results, shared = HoldoutFleet(), SharedSampling(warm_start=bool(warm_start))
     for i, h in enumerate(holdouts, 1):
         logger.info("Holdout fleet for %s: horizon %d of %d (%d weeks).", model.client_id, i, len(holdouts), h)
-        results.append(production_fleet(model, test_weeks=h, thresholds=thresholds, **sampler))
+        results.append(production_fleet(model, test_weeks=h, thresholds=thresholds, shared=shared, **sampler))
         results[-1].fleet = 'holdout'
     return results
 

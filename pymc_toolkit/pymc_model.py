@@ -4,8 +4,8 @@
 
 # %% ../nbs/03_pymc_model.ipynb #6d0bde5a
 from __future__ import annotations
-import json, logging, os, shutil, tempfile, time, warnings
-from contextlib import contextmanager
+import dataclasses, json, logging, os, shutil, tempfile, threading, time, warnings
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,10 @@ from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'CI_PROB', 'VARIABLE_ALIASES',
+__all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'WARM_TUNE', 'CI_PROB', 'VARIABLE_ALIASES',
            'TARGET_SCALE_VARIABLES', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
-           'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name', 'interval', 'is_spend_channel']
+           'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name', 'same_graph', 'SharedSampling',
+           'interval', 'is_spend_channel']
 
 # %% ../nbs/03_pymc_model.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -240,6 +241,7 @@ def target_scale(self: PymcModel) -> float:
 
 @patch
 def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progress bar
+        shared: SharedSampling | None = None, # work shared with the other fits of a fleet (nutpie only)
         **sampler_overrides, # any of chains, draws, tune, target_accept, nuts_sampler, random_seed for this fit only
        ) -> PymcModel:
     "Sample the posterior and the in-sample posterior predictive; compute the diagnostics."
@@ -247,17 +249,23 @@ def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progres
     check_sampler_settings(**s)
     X, y = self.model_inputs()
     self.mmm = self.build_mmm()
-    logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s).",
-                self.client_id, s['chains'], s['draws'], s['tune'], s['nuts_sampler'])
+    share = shared if shared is not None and s['nuts_sampler'] == 'nutpie' else None
+    warm = bool(share and share.ready)
+    tune = share.tune(s['tune']) if share else s['tune']
+    logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s%s).", self.client_id, s['chains'],
+                s['draws'], tune, s['nuts_sampler'], ", warm start from the previous fit's posterior" if warm else '')
     start = time.perf_counter()
     with single_threaded_blas(), warnings_to_log():
-        self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=s['tune'], target_accept=s['target_accept'],
-                     nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
-                     cores=min(s['chains'], os.cpu_count() or 1))
+        with share.active() if share else nullcontext():
+            self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=tune, target_accept=s['target_accept'],
+                         nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
+                         cores=min(s['chains'], os.cpu_count() or 1), **(share.idata_kwargs() if share else {}))
+        if share: share.keep_draws(self.mmm)
         self.fit_seconds = time.perf_counter() - start
         logger.info("Compute y_fit using the model's train data")
         self.mmm.sample_posterior_predictive(X, extend_idata=True, progressbar=False, random_seed=s['random_seed'])
-    self.diagnostics = {**sampler_diagnostics(self.mmm.idata, self.free_parameters()), 'fit_seconds': self.fit_seconds}
+    self.diagnostics = {**sampler_diagnostics(self.mmm.idata, self.free_parameters()), 'fit_seconds': self.fit_seconds,
+                        'tune': tune, 'warm_start': warm}
     self._log_diagnostics()
     logger.info("Sampling completed.")
     return self
@@ -279,6 +287,87 @@ def y_fit(self: PymcModel) -> xr.DataArray:
 @patch
 def _require_fit(self: PymcModel):
     if not self.is_fitted: raise RuntimeError(f"{self.client_id}'s model is not fitted yet: call fit() first.")
+
+# %% ../nbs/03_pymc_model.ipynb #a781c18f
+WARM_TUNE = 150
+_COMPILE_LOCK = threading.Lock()
+
+def same_graph(a, # (logp graph, value variables) of one model
+               b, # the same of another
+              ) -> bool:
+    "True when two models' log-densities are the same graph, constants (frozen data) included."
+    from pytensor.graph.basic import equal_computations
+    (ga, va), (gb, vb) = a, b
+    if [v.name for v in va] != [v.name for v in vb] or [v.type for v in va] != [v.type for v in vb]: return False
+    return equal_computations([ga], [gb], in_xs=list(va), in_ys=list(vb))
+
+class SharedSampling:
+    "The work the fits of one fleet share with nutpie: one compilation per model graph, and optionally a warm start."
+    def __init__(self, warm_start: bool = False, # start each fit after the first at draws of the previous posterior
+                 warm_tune: int = WARM_TUNE, # tuning steps of a warm-started fit
+                ):
+        check_sampler_settings(1, 1, warm_tune, 0.5, 'nutpie', None)
+        self.warm_start, self.warm_tune = bool(warm_start), int(warm_tune)
+        self.compiled: list[tuple[tuple, Any, Any]] = []  # ((logp graph, value variables), compile options, compiled model)
+        self.previous: np.ndarray | None = None  # previous fit's unconstrained draws, one row per draw
+        self.previous_layout: tuple | None = None  # names and size of those rows
+        self.compiles = self.reuses = 0
+        self._layout = None
+
+    @property
+    def ready(self) -> bool: return self.warm_start and self.previous is not None
+
+    def tune(self, tune: int) -> int:
+        "Tuning steps for the next fit: `warm_tune` when it will start from the previous posterior."
+        return min(tune, self.warm_tune) if self.ready else tune
+
+    def idata_kwargs(self) -> dict:
+        "Ask nutpie (through `pm.sample`) for the unconstrained draws a warm start needs."
+        return {'idata_kwargs': {'include_transformed': True}} if self.warm_start else {}
+
+    def _compile(self, compile_model, model, **options):
+        key = (model.logp(), model.value_vars)
+        compiled = next((c for k, o, c in self.compiled if o == repr(options) and same_graph(k, key)), None)
+        if compiled is None:
+            compiled = compile_model(model, **options)
+            self.compiles += 1
+            self.compiled.append((key, repr(options), compiled))
+        else:
+            self.reuses += 1
+            logger.info("Reusing the compiled model: same graph and data as an earlier fit of this fleet.")
+        self._layout = (compiled.n_dim, tuple(compiled.shape_info[0]))
+        if self.ready:
+            if self._layout != self.previous_layout:
+                raise RuntimeError(f"Warm start impossible: the parameters {self._layout} differ from the previous fit's {self.previous_layout}.")
+            compiled = dataclasses.replace(compiled, initial_point_func=self._start_points())
+        return compiled
+
+    def _start_points(self):
+        draws = self.previous
+        def start(seed): return np.ascontiguousarray(draws[np.random.default_rng(seed).integers(len(draws))])
+        return start
+
+    @contextmanager
+    def active(self):
+        "Within the block, nutpie compilations go through this cache."
+        import nutpie
+        with _COMPILE_LOCK:
+            original = nutpie.compile_pymc_model
+            nutpie.compile_pymc_model = lambda model, **options: self._compile(original, model, **options)
+            try: yield self
+            finally: nutpie.compile_pymc_model = original
+
+    def keep_draws(self, mmm: MMM):
+        "Keep the fit's unconstrained draws for the next warm start, and drop them from its inference data."
+        idata = mmm.idata
+        if 'unconstrained_draw' in idata.sample_stats:
+            draws = idata.sample_stats['unconstrained_draw'].to_numpy()
+            if self.warm_start: self.previous, self.previous_layout = draws.reshape(-1, draws.shape[-1]), self._layout
+            stats = idata.sample_stats.to_dataset().drop_vars('unconstrained_draw')
+            idata = idata.drop_nodes([g for g in ('sample_stats', 'unconstrained_posterior') if g in idata.children])
+            idata['sample_stats'] = xr.DataTree(stats.drop_dims([d for d in stats.dims if d not in ('chain', 'draw')]))
+            mmm.idata = idata
+
 
 # %% ../nbs/03_pymc_model.ipynb #bcf44584
 CI_PROB = 0.94

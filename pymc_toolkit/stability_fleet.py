@@ -11,7 +11,7 @@ import pandas as pd
 
 from .client_config import ClientDataError
 from .fleets import HEALTH_THRESHOLDS, FleetResult, evaluate, fit_on, health_problems
-from .pymc_model import PymcModel
+from .pymc_model import PymcModel, SharedSampling
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +45,10 @@ def stability_fleet(model: PymcModel, # model whose settings, priors and data to
     health_problems([], None, thresholds)
     sampler.pop('random_seed', None)
     roas, share, diagnostics, first = {}, {}, [], None
+    shared = SharedSampling()  # seeds refit the same data: one compilation; no warm start, the refits stay independent
     for i, (label, config, seed) in enumerate(runs, 1):
         logger.info("Stability fleet for %s: refit %d of %d (%s).", model.client_id, i, len(runs), label)
-        fitted = fit_on(model, config, random_seed=seed, **sampler)
+        fitted = fit_on(model, config, shared, random_seed=seed, **sampler)
         first = first or fitted
         summary = fitted.channel_summary()
         roas[label], share[label] = summary.roas, summary.share
@@ -63,7 +64,8 @@ def stability_fleet(model: PymcModel, # model whose settings, priors and data to
               'stability_table': table.reset_index(), 'roas_by_refit': roas_df.rename_axis('refit').reset_index(),
               'extra_health_reasons': extra}
     return FleetResult('stability', model.client_id, first, frames, metrics, diagnostics, scores,
-                       options={'seeds': list(seeds), 'drop_weeks': list(drop_weeks), **first.sampler},
+                       options={'seeds': list(seeds), 'drop_weeks': list(drop_weeks), **first.sampler,
+                                'compilations': shared.compiles},
                        thresholds=dict(thresholds or {}))
 
 PymcModel.stability_fleet = stability_fleet
