@@ -362,7 +362,7 @@ class SharedSampling:
         idata = mmm.idata
         if 'unconstrained_draw' in idata.sample_stats:
             draws = idata.sample_stats['unconstrained_draw'].to_numpy()
-            if self.warm_start: self.previous, self.previous_layout = draws.reshape(-1, draws.shape[-1]), self._layout
+            self.previous, self.previous_layout = draws.reshape(-1, draws.shape[-1]), self._layout  # asked for only when warm_start
             stats = idata.sample_stats.to_dataset().drop_vars('unconstrained_draw')
             idata = idata.drop_nodes([g for g in ('sample_stats', 'unconstrained_posterior') if g in idata.children])
             idata['sample_stats'] = xr.DataTree(stats.drop_dims([d for d in stats.dims if d not in ('chain', 'draw')]))
