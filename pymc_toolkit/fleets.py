@@ -227,10 +227,13 @@ def holdout_fleet(model: PymcModel, # model whose settings, priors and data to u
     for h in holdouts: split_weeks(model.config, h, model.lag_max)  # every horizon checked before any fit
     health_problems([], None, thresholds)
     results, shared = HoldoutFleet(), SharedSampling(warm_start=bool(warm_start))
+    shared.prepare(*(model.with_config(split_weeks(model.config, h, model.lag_max)[0]) for h in holdouts[1:]))
     for i, h in enumerate(holdouts, 1):
         logger.info("Holdout fleet for %s: horizon %d of %d (%d weeks).", model.client_id, i, len(holdouts), h)
+        reuses = shared.reuses
         results.append(production_fleet(model, test_weeks=h, thresholds=thresholds, shared=shared, **sampler))
         results[-1].fleet = 'holdout'
+        results[-1].options['compiled_ahead'] = shared.reuses > reuses  # horizons differ: a reuse is a compile-ahead
     return results
 
 # %% ../nbs/05_fleets.ipynb #97b3b115

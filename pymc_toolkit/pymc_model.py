@@ -311,8 +311,10 @@ class SharedSampling:
         self.compiled: list[tuple[tuple, Any, Any]] = []  # ((logp graph, value variables), compile options, compiled model)
         self.previous: np.ndarray | None = None  # previous fit's unconstrained draws, one row per draw
         self.previous_layout: tuple | None = None  # names and size of those rows
-        self.compiles = self.reuses = 0
-        self._layout = None
+        self.compiles = self.reuses = self.compiled_ahead = 0
+        self.upcoming: list[PymcModel] = []  # the fleet's next fits, compiled one per sampling run of the current fit
+        self._layout = self._options = None
+        self._cache_lock = threading.Lock()
 
     @property
     def ready(self) -> bool: return self.warm_start and self.previous is not None
@@ -325,22 +327,57 @@ class SharedSampling:
         "Ask nutpie (through `pm.sample`) for the unconstrained draws a warm start needs."
         return {'idata_kwargs': {'include_transformed': True}} if self.warm_start else {}
 
-    def _compile(self, compile_model, model, **options):
+    def prepare(self, *models: PymcModel, # the fleet's next fits (unfitted), in the order they will run
+               ):
+        "Compile the next fits' models in the background, one while each fit of this fleet samples."
+        self.upcoming.extend(models)
+
+    def _cached(self, compile_model, model, **options):
+        "The compiled model of an earlier fit with the same graph and options, or a new compilation."
         key = (model.logp(), model.value_vars)
-        compiled = next((c for k, o, c in self.compiled if o == repr(options) and same_graph(k, key)), None)
-        if compiled is None:
-            compiled = compile_model(model, **options)
-            self.compiles += 1
-            self.compiled.append((key, repr(options), compiled))
-        else:
+        with self._cache_lock:
+            compiled = next((c for k, o, c in self.compiled if o == repr(options) and same_graph(k, key)), None)
+        if compiled is not None:
             self.reuses += 1
             logger.info("Reusing the compiled model: same graph and data as an earlier fit of this fleet.")
+            return compiled
+        compiled = compile_model(model, **options)
+        with self._cache_lock: self.compiled.append((key, repr(options), compiled))
+        self.compiles += 1
+        return compiled
+
+    def _compile(self, compile_model, model, **options):
+        compiled = self._cached(compile_model, model, **options)
+        self._options = options
         self._layout = (compiled.n_dim, tuple(compiled.shape_info[0]))
         if self.ready:
             if self._layout != self.previous_layout:
                 raise RuntimeError(f"Warm start impossible: the parameters {self._layout} differ from the previous fit's {self.previous_layout}.")
             compiled = dataclasses.replace(compiled, initial_point_func=self._start_points())
         return compiled
+
+    def _compile_upcoming(self, compile_model, model: PymcModel, options: dict):
+        "Build `model`'s MMM and compile it as `pm.sample` will (runs in a worker thread while the current fit samples)."
+        start = time.perf_counter()
+        try:
+            X, y = model.model_inputs()
+            mmm = model.build_mmm()
+            mmm.build_model(X, y)
+            self._cached(compile_model, mmm._get_sampling_model(), **options)
+        except Exception as e:  # the next fit then builds and compiles in the foreground, and raises there if it must
+            logger.warning("Could not compile the next fit ahead (%s: %s); it will compile when it starts.", type(e).__name__, e)
+            return
+        self.compiled_ahead += 1
+        logger.info("Compiled the next fit's model (%d weeks) while sampling, in %.1f s.", len(model.config.data), time.perf_counter() - start)
+
+    def _sample(self, sample, compile_model, *args, **kwargs):
+        "nutpie's `sample`, with the next upcoming fit compiling in a worker thread meanwhile."
+        if not self.upcoming or self._options is None: return sample(*args, **kwargs)
+        worker = threading.Thread(target=self._compile_upcoming, args=(compile_model, self.upcoming.pop(0), self._options),
+                                  name='pymc_toolkit-compile-ahead', daemon=True)
+        worker.start()
+        try: return sample(*args, **kwargs)
+        finally: worker.join()
 
     def _start_points(self):
         draws = self.previous
@@ -349,13 +386,14 @@ class SharedSampling:
 
     @contextmanager
     def active(self):
-        "Within the block, nutpie compilations go through this cache."
+        "Within the block, nutpie compiles through this cache and, while it samples, compiles the next upcoming fit."
         import nutpie
         with _COMPILE_LOCK:
-            original = nutpie.compile_pymc_model
-            nutpie.compile_pymc_model = lambda model, **options: self._compile(original, model, **options)
+            compile_model, sample = nutpie.compile_pymc_model, nutpie.sample
+            nutpie.compile_pymc_model = lambda model, **options: self._compile(compile_model, model, **options)
+            nutpie.sample = lambda *args, **kwargs: self._sample(sample, compile_model, *args, **kwargs)
             try: yield self
-            finally: nutpie.compile_pymc_model = original
+            finally: nutpie.compile_pymc_model, nutpie.sample = compile_model, sample
 
     def keep_draws(self, mmm: MMM):
         "Keep the fit's unconstrained draws for the next warm start, and drop them from its inference data."
