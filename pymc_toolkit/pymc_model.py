@@ -314,7 +314,6 @@ class SharedSampling:
         self.compiles = self.reuses = self.compiled_ahead = 0
         self.upcoming: list[PymcModel] = []  # the fleet's next fits, compiled one per sampling run of the current fit
         self._layout = self._options = None
-        self._cache_lock = threading.Lock()
 
     @property
     def ready(self) -> bool: return self.warm_start and self.previous is not None
@@ -335,14 +334,13 @@ class SharedSampling:
     def _cached(self, compile_model, model, **options):
         "The compiled model of an earlier fit with the same graph and options, or a new compilation."
         key = (model.logp(), model.value_vars)
-        with self._cache_lock:
-            compiled = next((c for k, o, c in self.compiled if o == repr(options) and same_graph(k, key)), None)
+        compiled = next((c for k, o, c in self.compiled if o == repr(options) and same_graph(k, key)), None)
         if compiled is not None:
             self.reuses += 1
             logger.info("Reusing the compiled model: same graph and data as an earlier fit of this fleet.")
             return compiled
         compiled = compile_model(model, **options)
-        with self._cache_lock: self.compiled.append((key, repr(options), compiled))
+        self.compiled.append((key, repr(options), compiled))
         self.compiles += 1
         return compiled
 
@@ -372,6 +370,7 @@ class SharedSampling:
 
     def _sample(self, sample, compile_model, *args, **kwargs):
         "nutpie's `sample`, with the next upcoming fit compiling in a worker thread meanwhile."
+        # the worker is joined before the sampler returns, so the cache is never used by two threads at once
         if not self.upcoming or self._options is None: return sample(*args, **kwargs)
         worker = threading.Thread(target=self._compile_upcoming, args=(compile_model, self.upcoming.pop(0), self._options),
                                   name='pymc_toolkit-compile-ahead', daemon=True)
