@@ -224,10 +224,10 @@ def holdout_fleet(model: PymcModel, # model whose settings, priors and data to u
     "Production fleets at several holdout horizons, the later ones warm-started from the previous horizon's posterior."
     holdouts = list(holdouts)
     if not holdouts: raise ClientDataError("holdouts is empty: give at least one horizon, e.g. [4, 8, 12].")
-    for h in holdouts: split_weeks(model.config, h, model.lag_max)  # every horizon checked before any fit
+    trains = [split_weeks(model.config, h, model.lag_max)[0] for h in holdouts]  # every horizon checked before any fit
     health_problems([], None, thresholds)
     results, shared = HoldoutFleet(), SharedSampling(warm_start=bool(warm_start))
-    shared.prepare(*(model.with_config(split_weeks(model.config, h, model.lag_max)[0]) for h in holdouts[1:]))
+    shared.prepare(*(model.with_config(train) for train in trains[1:]))
     for i, h in enumerate(holdouts, 1):
         logger.info("Holdout fleet for %s: horizon %d of %d (%d weeks).", model.client_id, i, len(holdouts), h)
         reuses = shared.reuses
