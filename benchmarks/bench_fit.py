@@ -7,6 +7,7 @@ Run by hand, not in CI (several minutes on 2 cores):
     .venv/bin/python benchmarks/bench_fit.py                         # plain default sampler vs toolkit default
     .venv/bin/python benchmarks/bench_fit.py --toolkit-samplers nutpie numpyro pymc   # choose the default sampler
     .venv/bin/python benchmarks/bench_fit.py --mode holdout          # 3-horizon holdout fleet (warm and cold) vs 3 independent fits
+                                                                      # (warm horizons: decorrelated intercept, target_accept 0.97)
     .venv/bin/python benchmarks/bench_fit.py --mode holdout --new-data   # same, as for a client whose data changed since the last run
     .venv/bin/python benchmarks/bench_fit.py --guide-priors          # also the toolkit with the guide's exact priors
 
@@ -95,7 +96,7 @@ def child(spec: dict) -> dict:
             fleet = model.holdout_fleet(holdouts=[4, 8, 12], warm_start=spec['kind'] != 'holdout_fleet_cold')
             wall = time.perf_counter() - start
             return {'wall_s': wall, 'peak_mb': peak_memory_mb(),
-                    'horizons': {r.options['test_weeks']: {k: r.diagnostics[0][k] for k in ('fit_seconds', 'tune', 'warm_start', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')}
+                    'horizons': {r.options['test_weeks']: {k: r.diagnostics[0][k] for k in ('fit_seconds', 'tune', 'target_accept', 'warm_start', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')}
                                  | {'test_mape': r.metrics['test']['mape'], 'compiled_ahead': r.options['compiled_ahead'], 'healthy': r.healthy} for r in fleet}}
         elif spec['kind'] == 'one_fit': model.with_config(split_weeks(model.config, 4, 4)[0]).fit()
         else:
@@ -151,7 +152,7 @@ def main():
         for kind, r in results.items():
             print(f"{kind:20s} {r['wall_s']:8.1f} s  x{r['wall_s'] / one:.2f} of one fit   peak {r['peak_mb']:.0f} MB")
             for h, d in r.get('horizons', {}).items():
-                print(f"    {h:>2} weeks: fit {d['fit_seconds']:5.1f} s, tune {d['tune']:4d}{' (warm start)' if d['warm_start'] else ''}, "
+                print(f"    {h:>2} weeks: fit {d['fit_seconds']:5.1f} s, tune {d['tune']:4d}{' (warm start)' if d['warm_start'] else ''}, target_accept {d['target_accept']}, "
                       f"div {d['divergences']}, r_hat {d['max_r_hat']:.4f}, ESS {d['min_ess_bulk']:.0f}/{d['min_ess_tail']:.0f}, test MAPE {d['test_mape']:.3f}"
                       f"{', compiled ahead' if d['compiled_ahead'] else ''}{'' if d['healthy'] else ', UNHEALTHY'}")
     out = ROOT / 'benchmarks' / 'results'; out.mkdir(parents=True, exist_ok=True)

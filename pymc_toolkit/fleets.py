@@ -140,7 +140,8 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
     logger.info("Production fleet for %s: training on %d weeks, testing on the last %d.", model.client_id, len(train.data), test_weeks)
     fitted = fit_on(model, train, shared, **sampler)
     frames, metrics = evaluate(fitted, test)
-    options = {'test_weeks': test_weeks, **fitted.sampler, 'tune': fitted.diagnostics['tune'], 'warm_start': fitted.diagnostics['warm_start']}
+    options = {'test_weeks': test_weeks, **fitted.sampler, 'tune': fitted.diagnostics['tune'],
+               'target_accept': fitted.diagnostics['target_accept'], 'warm_start': fitted.diagnostics['warm_start']}
     return FleetResult('production', model.client_id, fitted, frames, metrics, [fitted.diagnostics],
                        options=options, thresholds=dict(thresholds or {}))
 

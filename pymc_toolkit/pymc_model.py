@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_pymc_model.ipynb #6d0bde5a
 from __future__ import annotations
-import dataclasses, json, logging, os, shutil, tempfile, threading, time, warnings
+import ctypes, dataclasses, json, logging, os, shutil, tempfile, threading, time, warnings
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,11 @@ from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'WARM_TUNE', 'CI_PROB', 'VARIABLE_ALIASES',
-           'TARGET_SCALE_VARIABLES', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
-           'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name', 'same_graph', 'SharedSampling',
-           'interval', 'is_spend_channel']
+__all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT',
+           'PILOT_DRAWS', 'CI_PROB', 'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'check_sampler_settings',
+           'single_threaded_blas', 'warnings_to_log', 'sampler_diagnostics', 'convergence_problems', 'PymcModel',
+           'internal_name', 'baseline_rows', 'Decorrelation', 'same_graph', 'SharedSampling', 'interval',
+           'is_spend_channel']
 
 # %% ../nbs/03_pymc_model.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -228,69 +229,85 @@ def build_mmm(self: PymcModel) -> MMM:
                time_varying_intercept=self.time_varying_intercept, yearly_seasonality=self.yearly_seasonality,
                scaling=scaling, model_config=dict(self.model_priors))
 
-# %% ../nbs/03_pymc_model.ipynb #5c2afa80
-@patch
-def free_parameters(self: PymcModel) -> list[str]:
-    "Names of the sampled (free) parameters."
-    return [rv.name for rv in self.mmm.model.free_RVs]
-
-@patch
-def target_scale(self: PymcModel) -> float:
-    "The factor that takes the model's scaled target back to the client's units."
-    return float(self.config.scales[self.config.target_name])
-
-@patch
-def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progress bar
-        shared: SharedSampling | None = None, # work shared with the other fits of a fleet (nutpie only)
-        **sampler_overrides, # any of chains, draws, tune, target_accept, nuts_sampler, random_seed for this fit only
-       ) -> PymcModel:
-    "Sample the posterior and the in-sample posterior predictive; compute the diagnostics."
-    s = {**self.sampler, **sampler_overrides}
-    check_sampler_settings(**s)
-    X, y = self.model_inputs()
-    self.mmm = self.build_mmm()
-    share = shared if shared is not None and s['nuts_sampler'] == 'nutpie' else None
-    warm = bool(share and share.ready)
-    tune = share.tune(s['tune']) if share else s['tune']
-    logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s%s).", self.client_id, s['chains'],
-                s['draws'], tune, s['nuts_sampler'], ", warm start from the previous fit's posterior" if warm else '')
-    start = time.perf_counter()
-    with single_threaded_blas(), warnings_to_log():
-        with share.active() if share else nullcontext():
-            self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=tune, target_accept=s['target_accept'],
-                         nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
-                         cores=min(s['chains'], os.cpu_count() or 1), **(share.idata_kwargs() if share else {}))
-        if share: share.keep_draws(self.mmm)
-        self.fit_seconds = time.perf_counter() - start
-        logger.info("Compute y_fit using the model's train data")
-        self.mmm.sample_posterior_predictive(X, extend_idata=True, progressbar=False, random_seed=s['random_seed'])
-    self.diagnostics = {**sampler_diagnostics(self.mmm.idata, self.free_parameters()), 'fit_seconds': self.fit_seconds,
-                        'tune': tune, 'warm_start': warm}
-    self._log_diagnostics()
-    logger.info("Sampling completed.")
-    return self
-
-@patch
-def _log_diagnostics(self: PymcModel):
-    d, problems = self.diagnostics, convergence_problems(self.diagnostics)
-    logger.info("Diagnostics for %s: %d divergences, max r_hat %.3f, min bulk ESS %.0f, min tail ESS %.0f, %.0f s.",
-                self.client_id, d['divergences'], d['max_r_hat'], d['min_ess_bulk'], d['min_ess_tail'], d['fit_seconds'])
-    if problems: logger.warning("%s's MMM has NOT converged: %s.", self.client_id, '; '.join(problems))
-
-@patch(as_prop=True)
-def y_fit(self: PymcModel) -> xr.DataArray:
-    "In-sample posterior predictive draws of the target in the client's units, dims (date, sample)."
-    self._require_fit()
-    pp = self.mmm.idata.posterior_predictive.to_dataset()['y']
-    return (pp.stack(sample=('chain', 'draw')) * self.target_scale()).transpose('date', 'sample')
-
-@patch
-def _require_fit(self: PymcModel):
-    if not self.is_fitted: raise RuntimeError(f"{self.client_id}'s model is not fitted yet: call fit() first.")
-
 # %% ../nbs/03_pymc_model.ipynb #a781c18f
 WARM_TUNE = 150
+WARM_TARGET_ACCEPT = 0.97
+PILOT_DRAWS = 150
 _COMPILE_LOCK = threading.Lock()
+_LOGP_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
+                              ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled log-density and gradient
+_EXPAND_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double),
+                                ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled map to the draws
+
+def baseline_rows(compiled, # a nutpie-compiled PyMC model
+                 ) -> list[int]:
+    "Positions of the scalar intercept parameters in the sampler's unconstrained vector."
+    names, slices, shapes = compiled.shape_info
+    return [int(s.start) for n, s, shape in zip(names, slices, shapes)
+            if n.startswith('intercept') and tuple(shape) == () and s.stop <= compiled.n_dim]
+
+@dataclasses.dataclass
+class Decorrelation:
+    "Sampling coordinates `z` with `x = mean + z + E z`, where E regresses the `rows` of x on all the other coordinates."
+    mean: np.ndarray # posterior mean of the unconstrained parameters x
+    rows: np.ndarray # the decorrelated coordinates
+    coef: np.ndarray # one row per decorrelated coordinate: its regression on the others (zero at `rows`)
+
+    @classmethod
+    def from_draws(cls, draws: np.ndarray, # unconstrained draws of a previous posterior, one row per draw
+                   rows: list[int], # coordinates to decorrelate from the others
+                  ) -> Decorrelation:
+        "Fit the regressions on the previous draws."
+        mean, rows = draws.mean(0), np.asarray(rows, dtype=np.int64)
+        others, centred = np.setdiff1d(np.arange(draws.shape[1]), rows), draws - draws.mean(0)
+        coef = np.zeros((len(rows), draws.shape[1]))
+        if len(rows): coef[:, others] = np.linalg.lstsq(centred[:, others], centred[:, rows], rcond=None)[0].T
+        return cls(mean, rows, coef)
+
+    def to_x(self, z: np.ndarray) -> np.ndarray:
+        "The model's unconstrained parameters for sampling coordinates `z` (one row per draw)."
+        x = self.mean + z
+        x[..., self.rows] += z @ self.coef.T
+        return x
+
+    def to_z(self, x: np.ndarray) -> np.ndarray:
+        "The sampling coordinates of the model's unconstrained parameters `x` (E z = E (x - mean), as E E = 0)."
+        z = x - self.mean
+        z[..., self.rows] -= z @ self.coef.T
+        return z
+
+    def wrap(self, compiled, # a nutpie-compiled PyMC model (kept alive by the caller: the wrapper calls its functions)
+            ):
+        "`compiled` with its log-density, gradient, draws and start points in the coordinates `z`."
+        import numba
+        n, mean, rows, coef = compiled.n_dim, self.mean.copy(), self.rows.copy(), self.coef.copy()
+        logp_x, expand_x = _LOGP_FUNC(compiled.compiled_logp_func.address), _EXPAND_FUNC(compiled.compiled_expand_func.address)
+
+        @numba.njit
+        def to_x(z):
+            x = mean + z
+            for k in range(len(rows)):
+                for j in range(n): x[rows[k]] += coef[k, j] * z[j]
+            return x
+
+        @numba.cfunc(compiled.compiled_logp_func._sig)
+        def logp_z(dim, z_, grad_, logp_, user_data_):
+            if dim != n: return -1
+            x, grad_x, grad = to_x(numba.carray(z_, (n,))), np.empty(n), numba.carray(grad_, (n,))
+            code = logp_x(dim, x.ctypes, grad_x.ctypes, logp_, user_data_)  # the Jacobian of x(z) is 1
+            for j in range(n): grad[j] = grad_x[j]
+            for k in range(len(rows)):
+                for j in range(n): grad[j] += coef[k, j] * grad_x[rows[k]]
+            return code
+
+        @numba.cfunc(compiled.compiled_expand_func._sig)
+        def expand_z(dim, expanded, z_, out_, user_data_):
+            if dim != n: return -1
+            return expand_x(dim, expanded, to_x(numba.carray(z_, (n,))).ctypes, out_, user_data_)
+
+        start = compiled.initial_point_func
+        return dataclasses.replace(compiled, compiled_logp_func=logp_z, compiled_expand_func=expand_z,
+                                   initial_point_func=lambda seed: np.ascontiguousarray(self.to_z(start(seed))))
 
 def same_graph(a, # (logp graph, value variables) of one model
                b, # the same of another
@@ -304,16 +321,18 @@ def same_graph(a, # (logp graph, value variables) of one model
 class SharedSampling:
     "The work the fits of one fleet share with nutpie: one compilation per model graph, and optionally a warm start."
     def __init__(self, warm_start: bool = False, # start each fit after the first at draws of the previous posterior
-                 warm_tune: int = WARM_TUNE, # tuning steps of a warm-started fit
+                 warm_tune: int = WARM_TUNE, # tuning steps of a warm-started fit, and of a cold fit's decorrelated stage
+                 pilot_draws: int = PILOT_DRAWS, # draws per chain a cold fit's pilot stage keeps to learn the decorrelation
                 ):
-        check_sampler_settings(1, 1, warm_tune, 0.5, 'nutpie', None)
-        self.warm_start, self.warm_tune = bool(warm_start), int(warm_tune)
+        check_sampler_settings(1, pilot_draws, warm_tune, 0.5, 'nutpie', None)
+        self.warm_start, self.warm_tune, self.pilot_draws = bool(warm_start), int(warm_tune), int(pilot_draws)
+        self.sampled_with = {'target_accept': None, 'decorrelated': False}  # how the last fit's kept draws were sampled
         self.compiled: list[tuple[tuple, Any, Any]] = []  # ((logp graph, value variables), compile options, compiled model)
         self.previous: np.ndarray | None = None  # previous fit's unconstrained draws, one row per draw
         self.previous_layout: tuple | None = None  # names and size of those rows
         self.compiles = self.reuses = self.compiled_ahead = 0
         self.upcoming: list[PymcModel] = []  # the fleet's next fits, compiled one per sampling run of the current fit
-        self._layout = self._options = None
+        self._layout = self._options = self._decorrelation = None
 
     @property
     def ready(self) -> bool: return self.warm_start and self.previous is not None
@@ -321,6 +340,11 @@ class SharedSampling:
     def tune(self, tune: int) -> int:
         "Tuning steps for the next fit: `warm_tune` when it will start from the previous posterior."
         return min(tune, self.warm_tune) if self.ready else tune
+
+    def pilot_tune(self, tune: int) -> int:
+        "Tuning steps of a cold fit's pilot stage (0: too little tuning for two stages, the fit runs in one)."
+        pilot = tune - self.pilot_draws - self.warm_tune
+        return pilot if pilot >= self.pilot_draws else 0
 
     def idata_kwargs(self) -> dict:
         "Ask nutpie (through `pm.sample`) for the unconstrained draws a warm start needs."
@@ -347,12 +371,16 @@ class SharedSampling:
     def _compile(self, compile_model, model, **options):
         compiled = self._cached(compile_model, model, **options)
         self._options = options
-        self._layout = (compiled.n_dim, tuple(compiled.shape_info[0]))
+        self._layout, self._decorrelation = (compiled.n_dim, tuple(compiled.shape_info[0])), None
         if self.ready:
             if self._layout != self.previous_layout:
                 raise RuntimeError(f"Warm start impossible: the parameters {self._layout} differ from the previous fit's {self.previous_layout}.")
-            compiled = dataclasses.replace(compiled, initial_point_func=self._start_points())
-        return compiled
+            self._decorrelation = dec = Decorrelation.from_draws(self.previous, baseline_rows(compiled))
+            compiled = dec.wrap(dataclasses.replace(compiled, initial_point_func=self._start_points(self.previous)))
+            explained = 1 - dec.to_z(self.previous)[:, dec.rows].var(0) / self.previous[:, dec.rows].var(0)
+            logger.info("Warm start: the intercept is sampled decorrelated from the other parameters, which explain %s of "
+                        "its posterior variance.", ', '.join(f'{r:.0%}' for r in explained) or 'none')
+        return compiled  # the cache keeps the unwrapped model, whose functions the wrapper calls
 
     def _compile_upcoming(self, compile_model, model: PymcModel, options: dict):
         "Build `model`'s MMM and compile it as `pm.sample` will (runs in a worker thread while the current fit samples)."
@@ -368,18 +396,38 @@ class SharedSampling:
         self.compiled_ahead += 1
         logger.info("Compiled the next fit's model (%d weeks) while sampling, in %.1f s.", len(model.config.data), time.perf_counter() - start)
 
-    def _sample(self, sample, compile_model, *args, **kwargs):
-        "nutpie's `sample`, with the next upcoming fit compiling in a worker thread meanwhile."
+    def _sample(self, sample, compile_model, compiled, **kwargs):
+        "nutpie's `sample`: decorrelated (in two stages when cold), with the next upcoming fit compiling meanwhile."
         # the worker is joined before the sampler returns, so the cache is never used by two threads at once
-        if not self.upcoming or self._options is None: return sample(*args, **kwargs)
-        worker = threading.Thread(target=self._compile_upcoming, args=(compile_model, self.upcoming.pop(0), self._options),
-                                  name='pymc_toolkit-compile-ahead', daemon=True)
-        worker.start()
-        try: return sample(*args, **kwargs)
-        finally: worker.join()
+        worker = None
+        if self.upcoming and self._options is not None:
+            worker = threading.Thread(target=self._compile_upcoming, args=(compile_model, self.upcoming.pop(0), self._options),
+                                      name='pymc_toolkit-compile-ahead', daemon=True)
+            worker.start()
+        try:
+            if self._decorrelation is None and self.pilot_tune(kwargs['tune']):
+                compiled, kwargs = self._pilot(sample, compiled, kwargs)
+            if self._decorrelation is not None:
+                kwargs['target_accept'] = max(kwargs.get('target_accept', 0.8), WARM_TARGET_ACCEPT)
+            self.sampled_with = {'target_accept': kwargs.get('target_accept', 0.8), 'decorrelated': self._decorrelation is not None}
+            return sample(compiled, **kwargs)
+        finally:
+            if worker is not None: worker.join()
 
-    def _start_points(self):
-        draws = self.previous
+    def _pilot(self, sample, compiled, kwargs: dict) -> tuple[Any, dict]:
+        "Sample a short pilot, learn the decorrelation from its draws; the wrapped model and settings of the main stage."
+        pilot_tune, start = self.pilot_tune(kwargs['tune']), time.perf_counter()
+        pilot = sample(compiled, **{**kwargs, 'tune': pilot_tune, 'draws': self.pilot_draws, 'save_warmup': False,
+                                    'store_unconstrained': True, 'progress_callback': None})
+        draws = pilot.sample_stats['unconstrained_draw'].to_numpy()
+        draws = draws.reshape(-1, draws.shape[-1])
+        self._decorrelation = dec = Decorrelation.from_draws(draws, baseline_rows(compiled))
+        logger.info("Pilot stage: %d tuning steps and %d draws per chain in %.1f s; the main stage samples decorrelated.",
+                    pilot_tune, self.pilot_draws, time.perf_counter() - start)
+        return dec.wrap(dataclasses.replace(compiled, initial_point_func=self._start_points(draws))), {**kwargs, 'tune': self.warm_tune}
+
+    def _start_points(self, draws: np.ndarray):
+        "Start each chain at a random one of `draws` (unconstrained, one row per draw)."
         def start(seed): return np.ascontiguousarray(draws[np.random.default_rng(seed).integers(len(draws))])
         return start
 
@@ -390,7 +438,7 @@ class SharedSampling:
         with _COMPILE_LOCK:
             compile_model, sample = nutpie.compile_pymc_model, nutpie.sample
             nutpie.compile_pymc_model = lambda model, **options: self._compile(compile_model, model, **options)
-            nutpie.sample = lambda *args, **kwargs: self._sample(sample, compile_model, *args, **kwargs)
+            nutpie.sample = lambda compiled, **kwargs: self._sample(sample, compile_model, compiled, **kwargs)
             try: yield self
             finally: nutpie.compile_pymc_model, nutpie.sample = compile_model, sample
 
@@ -399,12 +447,75 @@ class SharedSampling:
         idata = mmm.idata
         if 'unconstrained_draw' in idata.sample_stats:
             draws = idata.sample_stats['unconstrained_draw'].to_numpy()
-            self.previous, self.previous_layout = draws.reshape(-1, draws.shape[-1]), self._layout  # asked for only when warm_start
+            draws = draws.reshape(-1, draws.shape[-1])  # asked for only when warm_start
+            if self._decorrelation is not None: draws = self._decorrelation.to_x(draws)  # nutpie sampled z
+            self.previous, self.previous_layout = draws, self._layout
             stats = idata.sample_stats.to_dataset().drop_vars('unconstrained_draw')
             idata = idata.drop_nodes([g for g in ('sample_stats', 'unconstrained_posterior') if g in idata.children])
             idata['sample_stats'] = xr.DataTree(stats.drop_dims([d for d in stats.dims if d not in ('chain', 'draw')]))
             mmm.idata = idata
 
+
+# %% ../nbs/03_pymc_model.ipynb #5c2afa80
+@patch
+def free_parameters(self: PymcModel) -> list[str]:
+    "Names of the sampled (free) parameters."
+    return [rv.name for rv in self.mmm.model.free_RVs]
+
+@patch
+def target_scale(self: PymcModel) -> float:
+    "The factor that takes the model's scaled target back to the client's units."
+    return float(self.config.scales[self.config.target_name])
+
+@patch
+def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progress bar
+        shared: SharedSampling | None = None, # work shared with the other fits of a fleet (nutpie only; else the fit's own)
+        **sampler_overrides, # any of chains, draws, tune, target_accept, nuts_sampler, random_seed for this fit only
+       ) -> PymcModel:
+    "Sample the posterior and the in-sample posterior predictive; compute the diagnostics."
+    s = {**self.sampler, **sampler_overrides}
+    check_sampler_settings(**s)
+    X, y = self.model_inputs()
+    self.mmm = self.build_mmm()
+    share = (shared if shared is not None else SharedSampling()) if s['nuts_sampler'] == 'nutpie' else None
+    warm = bool(share and share.ready)
+    tune = share.tune(s['tune']) if share else s['tune']
+    logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s%s).", self.client_id, s['chains'],
+                s['draws'], tune, s['nuts_sampler'], ", warm start from the previous fit's posterior" if warm else '')
+    start = time.perf_counter()
+    with single_threaded_blas(), warnings_to_log():
+        with share.active() if share else nullcontext():
+            self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=tune, target_accept=s['target_accept'],
+                         nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
+                         cores=min(s['chains'], os.cpu_count() or 1), **(share.idata_kwargs() if share else {}))
+        if share: share.keep_draws(self.mmm)
+        self.fit_seconds = time.perf_counter() - start
+        logger.info("Compute y_fit using the model's train data")
+        self.mmm.sample_posterior_predictive(X, extend_idata=True, progressbar=False, random_seed=s['random_seed'])
+    self.diagnostics = {**sampler_diagnostics(self.mmm.idata, self.free_parameters()), 'fit_seconds': self.fit_seconds,
+                        'tune': tune, 'warm_start': warm, **(share.sampled_with if share else
+                                                            {'target_accept': s['target_accept'], 'decorrelated': False})}
+    self._log_diagnostics()
+    logger.info("Sampling completed.")
+    return self
+
+@patch
+def _log_diagnostics(self: PymcModel):
+    d, problems = self.diagnostics, convergence_problems(self.diagnostics)
+    logger.info("Diagnostics for %s: %d divergences, max r_hat %.3f, min bulk ESS %.0f, min tail ESS %.0f, %.0f s.",
+                self.client_id, d['divergences'], d['max_r_hat'], d['min_ess_bulk'], d['min_ess_tail'], d['fit_seconds'])
+    if problems: logger.warning("%s's MMM has NOT converged: %s.", self.client_id, '; '.join(problems))
+
+@patch(as_prop=True)
+def y_fit(self: PymcModel) -> xr.DataArray:
+    "In-sample posterior predictive draws of the target in the client's units, dims (date, sample)."
+    self._require_fit()
+    pp = self.mmm.idata.posterior_predictive.to_dataset()['y']
+    return (pp.stack(sample=('chain', 'draw')) * self.target_scale()).transpose('date', 'sample')
+
+@patch
+def _require_fit(self: PymcModel):
+    if not self.is_fitted: raise RuntimeError(f"{self.client_id}'s model is not fitted yet: call fit() first.")
 
 # %% ../nbs/03_pymc_model.ipynb #bcf44584
 CI_PROB = 0.94
