@@ -319,7 +319,7 @@ def same_graph(a, # (logp graph, value variables) of one model
     return equal_computations([ga], [gb], in_xs=list(va), in_ys=list(vb))
 
 class SharedSampling:
-    "The work the fits of one fleet share with nutpie: one compilation per model graph, and optionally a warm start."
+    "How nutpie samples a fit (decorrelated; in two stages when cold) and the work a fleet's fits share: compilations, warm starts."
     def __init__(self, warm_start: bool = False, # start each fit after the first at draws of the previous posterior
                  warm_tune: int = WARM_TUNE, # tuning steps of a warm-started fit, and of a cold fit's decorrelated stage
                  pilot_draws: int = PILOT_DRAWS, # draws per chain a cold fit's pilot stage keeps to learn the decorrelation
@@ -375,11 +375,7 @@ class SharedSampling:
         if self.ready:
             if self._layout != self.previous_layout:
                 raise RuntimeError(f"Warm start impossible: the parameters {self._layout} differ from the previous fit's {self.previous_layout}.")
-            self._decorrelation = dec = Decorrelation.from_draws(self.previous, baseline_rows(compiled))
-            compiled = dec.wrap(dataclasses.replace(compiled, initial_point_func=self._start_points(self.previous)))
-            explained = 1 - dec.to_z(self.previous)[:, dec.rows].var(0) / self.previous[:, dec.rows].var(0)
-            logger.info("Warm start: the intercept is sampled decorrelated from the other parameters, which explain %s of "
-                        "its posterior variance.", ', '.join(f'{r:.0%}' for r in explained) or 'none')
+            compiled = self._decorrelated(compiled, self.previous)
         return compiled  # the cache keeps the unwrapped model, whose functions the wrapper calls
 
     def _compile_upcoming(self, compile_model, model: PymcModel, options: dict):
@@ -420,11 +416,16 @@ class SharedSampling:
         pilot = sample(compiled, **{**kwargs, 'tune': pilot_tune, 'draws': self.pilot_draws, 'save_warmup': False,
                                     'store_unconstrained': True, 'progress_callback': None})
         draws = pilot.sample_stats['unconstrained_draw'].to_numpy()
-        draws = draws.reshape(-1, draws.shape[-1])
+        logger.info("Pilot stage: %d tuning steps and %d draws per chain in %.1f s.", pilot_tune, self.pilot_draws, time.perf_counter() - start)
+        return self._decorrelated(compiled, draws.reshape(-1, draws.shape[-1])), {**kwargs, 'tune': self.warm_tune}
+
+    def _decorrelated(self, compiled, draws: np.ndarray):
+        "`compiled`, sampling the intercept decorrelated as `draws` (unconstrained) show it, its chains starting at them."
         self._decorrelation = dec = Decorrelation.from_draws(draws, baseline_rows(compiled))
-        logger.info("Pilot stage: %d tuning steps and %d draws per chain in %.1f s; the main stage samples decorrelated.",
-                    pilot_tune, self.pilot_draws, time.perf_counter() - start)
-        return dec.wrap(dataclasses.replace(compiled, initial_point_func=self._start_points(draws))), {**kwargs, 'tune': self.warm_tune}
+        explained = 1 - dec.to_z(draws)[:, dec.rows].var(0) / draws[:, dec.rows].var(0)
+        logger.info("The intercept is sampled decorrelated from the other parameters, which explain %s of its posterior "
+                    "variance.", ', '.join(f'{r:.0%}' for r in explained) or 'none')
+        return dec.wrap(dataclasses.replace(compiled, initial_point_func=self._start_points(draws)))
 
     def _start_points(self, draws: np.ndarray):
         "Start each chain at a random one of `draws` (unconstrained, one row per draw)."
