@@ -401,11 +401,11 @@ class SharedSampling:
                                       name='pymc_toolkit-compile-ahead', daemon=True)
             worker.start()
         try:
-            if self._decorrelation is None and self.pilot_tune(kwargs['tune']):
-                compiled, kwargs = self._pilot(sample, compiled, kwargs)
-            if self._decorrelation is not None:
-                kwargs['target_accept'] = max(kwargs.get('target_accept', 0.8), WARM_TARGET_ACCEPT)
-            self.sampled_with = {'target_accept': kwargs.get('target_accept', 0.8), 'decorrelated': self._decorrelation is not None}
+            if self._decorrelation is None and self.pilot_tune(kwargs['tune']):  # its wrapper compiles with numba only, under
+                compiled, kwargs = self._pilot(sample, compiled, kwargs)      # numba's own lock, never beside PyTensor's
+            decorrelated = self._decorrelation is not None
+            target_accept = kwargs['target_accept'] = max(kwargs['target_accept'], WARM_TARGET_ACCEPT) if decorrelated else kwargs['target_accept']
+            self.sampled_with = {'target_accept': target_accept, 'decorrelated': decorrelated}
             return sample(compiled, **kwargs)
         finally:
             if worker is not None: worker.join()
