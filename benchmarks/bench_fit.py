@@ -10,6 +10,7 @@ Run by hand, not in CI (several minutes on 2 cores):
                                                                       # (warm horizons: decorrelated intercept, target_accept 0.97)
     .venv/bin/python benchmarks/bench_fit.py --mode holdout --new-data   # same, as for a client whose data changed since the last run
     .venv/bin/python benchmarks/bench_fit.py --guide-priors          # also the toolkit with the guide's exact priors
+    .venv/bin/python benchmarks/bench_fit.py --mode clients --seeds 1 2 3 4   # house defaults on clients unlike the demo client
 
 Each configuration runs in its own process, so that peak memory (max RSS of the process and the chain processes
 it starts) and compilation are measured per configuration. PyTensor keeps numba compilations on disk, keyed by the
@@ -54,8 +55,30 @@ def truth_check(contrib_draws, truth) -> dict:
         out[c] = {'true': t, 'mean': float(totals.sel(channel=c).mean()), 'low': float(lo), 'high': float(hi), 'inside': bool(lo <= t <= hi)}
     return out
 
+def other_clients() -> dict:
+    "Simulated clients built unlike the demo client, to check the house defaults away from it."
+    from pymc_toolkit.demo_data import SECOND_CLIENT, DEMO_CHANNELS, ChannelPlan
+    return {'shop2': SECOND_CLIENT, 'demo_plan_seed7': dict(seed=7),
+            'big_3y_8ch': dict(seed=3, n_weeks=156, baseline=300_000.0, noise_sigma=15_000.0, channels=DEMO_CHANNELS[:8]),
+            'small_noisy_4ch': dict(seed=5, n_weeks=120, baseline=20_000.0, noise_sigma=3_000.0, event_effect=1_000.0,
+                                    email_effect=0.01, channels=(ChannelPlan('tv', 5_000, 0.3, 1.2), ChannelPlan('search', 2_000, 1.0, 2.5),
+                                                                 ChannelPlan('social', 1_500, 0.8, 0.8), ChannelPlan('display', 800, 0.5, 0.4)))}
+
 def child(spec: dict) -> dict:
-    from pymc_toolkit.demo_data import load_demo_client
+    from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
+    if spec['kind'] == 'client':
+        from pymc_toolkit.pymc_model import PymcModel, convergence_problems
+        demo = simulate_demo_client(**other_clients()[spec['client']])
+        t = demo.truth
+        model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4,
+                          saturation='michaelis_menten', time_varying_media=True, chains=spec['chains'], draws=spec['draws'],
+                          tune=spec['tune'], random_seed=spec['seed'])
+        start = time.perf_counter()
+        model.fit()
+        d = model.diagnostics
+        return {'wall_s': time.perf_counter() - start, 'retried_for': d['retried_for'], 'problems': convergence_problems(d),
+                **{k: d[k] for k in ('divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')},
+                'top5': truth_check(model.contribution_draws(), t)}
     demo = load_demo_client(ROOT / 'data')
     t = demo.truth
     if spec.get('new_data'):  # data no compilation on disk has seen: one target value moves by a relative ~1e-9
@@ -83,7 +106,7 @@ def child(spec: dict) -> dict:
                           **({'nuts_sampler': spec['sampler']} if spec['sampler'] != 'default' else {}))
         model.fit()
         wall = time.perf_counter() - start
-        res = diagnostics(model.mmm.idata, model.free_parameters(), wall)
+        res = {**diagnostics(model.mmm.idata, model.free_parameters(), wall), 'retried_for': model.diagnostics['retried_for']}
         contrib = model.contribution_draws()
     elif spec['kind'] in ('holdout_fleet', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'independent_fits', 'one_fit'):
         from pymc_toolkit.pymc_model import PymcModel, SharedSampling
@@ -96,7 +119,7 @@ def child(spec: dict) -> dict:
             fleet = model.holdout_fleet(holdouts=[4, 8, 12], warm_start=spec['kind'] != 'holdout_fleet_cold')
             wall = time.perf_counter() - start
             return {'wall_s': wall, 'peak_mb': peak_memory_mb(),
-                    'horizons': {r.options['test_weeks']: {k: r.diagnostics[0][k] for k in ('fit_seconds', 'tune', 'target_accept', 'warm_start', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')}
+                    'horizons': {r.options['test_weeks']: {k: r.diagnostics[0][k] for k in ('fit_seconds', 'tune', 'target_accept', 'warm_start', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'retried_for')}
                                  | {'test_mape': r.metrics['test']['mape'], 'compiled_ahead': r.options['compiled_ahead'], 'healthy': r.healthy} for r in fleet}}
         elif spec['kind'] == 'one_fit': model.with_config(split_weeks(model.config, 4, 4)[0]).fit()
         else:
@@ -108,12 +131,14 @@ def row(name, r):
     conv = r['max_r_hat'] < 1.01 and r['divergence_rate'] < 0.01 and r['min_ess_bulk'] >= 400
     inside = sum(v['inside'] for v in r['top5'].values())
     return (f"{name:28s} {r['wall_s']:8.1f} {r['divergences']:6d} {r['max_r_hat']:7.3f} {r['min_ess_bulk']:8.0f} "
-            f"{r['min_ess_tail']:8.0f} {r['min_ess_bulk_per_s']:9.2f} {r['peak_mb']:8.0f}  {inside}/5  {'yes' if conv else 'NO'}")
+            f"{r['min_ess_tail']:8.0f} {r['min_ess_bulk_per_s']:9.2f} {r['peak_mb']:8.0f}  {inside}/5  {'yes' if conv else 'NO'}"
+            f"{'  (retried: ' + '; '.join(r['retried_for']) + ')' if r.get('retried_for') else ''}")
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--child', help=argparse.SUPPRESS)
-    p.add_argument('--mode', choices=['fit', 'holdout'], default='fit')
+    p.add_argument('--mode', choices=['fit', 'holdout', 'clients'], default='fit')
+    p.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help="clients mode: the seeds of each client's fits")
     p.add_argument('--chains', type=int, default=4); p.add_argument('--draws', type=int, default=1000)
     p.add_argument('--tune', type=int, default=1000); p.add_argument('--seed', type=int, default=42)
     p.add_argument('--plain-samplers', nargs='+', default=['default'], help="PyMC-Marketing's sampler(s); 'default' is PyMC NUTS")
@@ -143,6 +168,18 @@ def main():
             r = results[name]
             print(f"ratio {name} / {names[0]}: wall x{r['wall_s'] / ref['wall_s']:.2f}, "
                   f"min-bulk-ESS per second x{r['min_ess_bulk_per_s'] / max(ref['min_ess_bulk_per_s'], 1e-9):.1f}")
+    elif a.mode == 'clients':
+        print(f"\nHouse defaults (MM, lag 4, time-varying media), {a.chains} chains x {a.draws} draws (+{a.tune} tune), clients unlike the demo client")
+        for name in other_clients():
+            for seed in a.seeds:
+                r = results[f'{name} seed {seed}'] = run_child('client', {**base, 'client': name, 'seed': seed})
+                inside = sum(v['inside'] for v in r['top5'].values())
+                print(f"{name:16s} seed {seed}: {r['wall_s']:6.1f} s, div {r['divergences']}, r_hat {r['max_r_hat']:.4f}, "
+                      f"ESS {r['min_ess_bulk']:.0f}/{r['min_ess_tail']:.0f}, top5 inside {inside}/5, "
+                      f"{'converged' if not r['problems'] else 'NOT converged: ' + '; '.join(r['problems'])}"
+                      f"{' (retried: ' + '; '.join(r['retried_for']) + ')' if r['retried_for'] else ''}", flush=True)
+        print(f"retried {sum(bool(r['retried_for']) for r in results.values())} of {len(results)} fits; "
+              f"converged {sum(not r['problems'] for r in results.values())} of {len(results)}")
     else:
         for kind in ('one_fit', 'independent_fits', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'holdout_fleet'):
             results[kind] = run_child(kind, {**base, 'sampler': 'default'})
@@ -154,7 +191,8 @@ def main():
             for h, d in r.get('horizons', {}).items():
                 print(f"    {h:>2} weeks: fit {d['fit_seconds']:5.1f} s, tune {d['tune']:4d}{' (warm start)' if d['warm_start'] else ''}, target_accept {d['target_accept']}, "
                       f"div {d['divergences']}, r_hat {d['max_r_hat']:.4f}, ESS {d['min_ess_bulk']:.0f}/{d['min_ess_tail']:.0f}, test MAPE {d['test_mape']:.3f}"
-                      f"{', compiled ahead' if d['compiled_ahead'] else ''}{'' if d['healthy'] else ', UNHEALTHY'}")
+                      f"{', compiled ahead' if d['compiled_ahead'] else ''}{'' if d['healthy'] else ', UNHEALTHY'}"
+                      f"{', retried: ' + '; '.join(d['retried_for']) if d['retried_for'] else ''}")
     out = ROOT / 'benchmarks' / 'results'; out.mkdir(parents=True, exist_ok=True)
     (out / f"{a.mode}{'_new_data' if a.new_data else ''}_{time.strftime('%Y%m%d_%H%M%S')}.json").write_text(json.dumps(results, indent=1, default=float))
 

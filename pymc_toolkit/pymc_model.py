@@ -26,10 +26,10 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT',
-           'PILOT_DRAWS', 'CI_PROB', 'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'check_sampler_settings',
-           'single_threaded_blas', 'warnings_to_log', 'sampler_diagnostics', 'convergence_problems', 'PymcModel',
-           'internal_name', 'baseline_rows', 'Decorrelation', 'same_graph', 'SharedSampling', 'interval',
-           'is_spend_channel']
+           'PILOT_DRAWS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'CI_PROB', 'VARIABLE_ALIASES',
+           'TARGET_SCALE_VARIABLES', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
+           'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name', 'baseline_rows',
+           'Decorrelation', 'same_graph', 'SharedSampling', 'worth_retrying', 'interval', 'is_spend_channel']
 
 # %% ../nbs/03_pymc_model.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -233,6 +233,8 @@ def build_mmm(self: PymcModel) -> MMM:
 WARM_TUNE = 150
 WARM_TARGET_ACCEPT = 0.97
 PILOT_DRAWS = 150
+RETRY_TARGET_ACCEPT = 0.99
+RETRY_DRAWS_FACTOR = 2
 _COMPILE_LOCK = threading.Lock()
 _LOGP_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
                               ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled log-density and gradient
@@ -347,8 +349,8 @@ class SharedSampling:
         return pilot if pilot >= self.pilot_draws else 0
 
     def idata_kwargs(self) -> dict:
-        "Ask nutpie (through `pm.sample`) for the unconstrained draws a warm start needs."
-        return {'idata_kwargs': {'include_transformed': True}} if self.warm_start else {}
+        "Ask nutpie (through `pm.sample`) for the unconstrained draws a warm start or a retry needs."
+        return {'idata_kwargs': {'include_transformed': True}}
 
     def prepare(self, *models: PymcModel, # the fleet's next fits (unfitted), in the order they will run
                ):
@@ -433,6 +435,13 @@ class SharedSampling:
         return start
 
     @contextmanager
+    def restarted(self):
+        "Within the block, a fit starts from the last fit's posterior, even in a fleet that does not warm-start."
+        before, self.warm_start = self.warm_start, True
+        try: yield self
+        finally: self.warm_start = before
+
+    @contextmanager
     def active(self):
         "Within the block, nutpie compiles through this cache and, while it samples, compiles the next upcoming fit."
         import nutpie
@@ -448,7 +457,7 @@ class SharedSampling:
         idata = mmm.idata
         if 'unconstrained_draw' in idata.sample_stats:
             draws = idata.sample_stats['unconstrained_draw'].to_numpy()
-            draws = draws.reshape(-1, draws.shape[-1])  # asked for only when warm_start
+            draws = draws.reshape(-1, draws.shape[-1])
             if self._decorrelation is not None: draws = self._decorrelation.to_x(draws)  # nutpie sampled z
             self.previous, self.previous_layout = draws, self._layout
             stats = idata.sample_stats.to_dataset().drop_vars('unconstrained_draw')
@@ -468,34 +477,55 @@ def target_scale(self: PymcModel) -> float:
     "The factor that takes the model's scaled target back to the client's units."
     return float(self.config.scales[self.config.target_name])
 
+def worth_retrying(diag: dict, # output of `sampler_diagnostics`
+                  ) -> bool:
+    "True when a fit sized to converge (draws at least twice the ESS threshold) missed the convergence thresholds."
+    return bool(convergence_problems(diag)) and diag['chains'] * diag['draws'] >= 2 * CONVERGENCE_THRESHOLDS['min_ess_bulk']
+
+@patch
+def _sample_posterior(self: PymcModel, X, y, s: dict, # data and the sampler settings of this run
+                      share: SharedSampling | None, progressbar: bool) -> dict:
+    "Build the MMM and sample its posterior once; how it was sampled."
+    self.mmm = self.build_mmm()
+    warm = bool(share and share.ready)
+    tune = share.tune(s['tune']) if share else s['tune']
+    logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s%s).", self.client_id, s['chains'],
+                s['draws'], tune, s['nuts_sampler'], ", warm start from the previous fit's posterior" if warm else '')
+    with share.active() if share else nullcontext():
+        self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=tune, target_accept=s['target_accept'],
+                     nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
+                     cores=min(s['chains'], os.cpu_count() or 1), **(share.idata_kwargs() if share else {}))
+    if share: share.keep_draws(self.mmm)
+    return {'tune': tune, 'warm_start': warm, **(share.sampled_with if share else
+                                                  {'target_accept': s['target_accept'], 'decorrelated': False})}
+
 @patch
 def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progress bar
         shared: SharedSampling | None = None, # work shared with the other fits of a fleet (nutpie only; else the fit's own)
+        retry: bool = True, # sample again, longer and with smaller steps, if the fit misses the convergence thresholds (nutpie)
         **sampler_overrides, # any of chains, draws, tune, target_accept, nuts_sampler, random_seed for this fit only
        ) -> PymcModel:
     "Sample the posterior and the in-sample posterior predictive; compute the diagnostics."
     s = {**self.sampler, **sampler_overrides}
     check_sampler_settings(**s)
     X, y = self.model_inputs()
-    self.mmm = self.build_mmm()
     share = (shared if shared is not None else SharedSampling()) if s['nuts_sampler'] == 'nutpie' else None
-    warm = bool(share and share.ready)
-    tune = share.tune(s['tune']) if share else s['tune']
-    logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s%s).", self.client_id, s['chains'],
-                s['draws'], tune, s['nuts_sampler'], ", warm start from the previous fit's posterior" if warm else '')
     start = time.perf_counter()
     with single_threaded_blas(), warnings_to_log():
-        with share.active() if share else nullcontext():
-            self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=tune, target_accept=s['target_accept'],
-                         nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
-                         cores=min(s['chains'], os.cpu_count() or 1), **(share.idata_kwargs() if share else {}))
-        if share: share.keep_draws(self.mmm)
+        run = self._sample_posterior(X, y, s, share, progressbar)
+        diag, retried_for = sampler_diagnostics(self.mmm.idata, self.free_parameters()), []
+        if retry and share is not None and worth_retrying(diag):
+            retried_for = convergence_problems(diag)
+            again = {**s, 'draws': RETRY_DRAWS_FACTOR * s['draws'], 'target_accept': max(s['target_accept'], RETRY_TARGET_ACCEPT)}
+            logger.warning("%s's MMM missed the convergence thresholds (%s): sampling again from its posterior, %d draws per "
+                           "chain at target_accept %.2f; the first run's draws are discarded.", self.client_id,
+                           '; '.join(retried_for), again['draws'], again['target_accept'])
+            with share.restarted(): run = self._sample_posterior(X, y, again, share, progressbar)
+            diag = sampler_diagnostics(self.mmm.idata, self.free_parameters())
         self.fit_seconds = time.perf_counter() - start
         logger.info("Compute y_fit using the model's train data")
         self.mmm.sample_posterior_predictive(X, extend_idata=True, progressbar=False, random_seed=s['random_seed'])
-    self.diagnostics = {**sampler_diagnostics(self.mmm.idata, self.free_parameters()), 'fit_seconds': self.fit_seconds,
-                        'tune': tune, 'warm_start': warm, **(share.sampled_with if share else
-                                                            {'target_accept': s['target_accept'], 'decorrelated': False})}
+    self.diagnostics = {**diag, 'fit_seconds': self.fit_seconds, **run, 'retried_for': retried_for}
     self._log_diagnostics()
     logger.info("Sampling completed.")
     return self

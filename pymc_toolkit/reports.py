@@ -123,8 +123,9 @@ def health_section(result) -> str:
     ok = not reasons
     verdict = (f"<div class='verdict {'healthy' if ok else 'unhealthy'}'>{'HEALTHY' if ok else 'NOT HEALTHY'}"
                f"{'' if ok else '<ul>' + ''.join(f'<li>{esc(x)}</li>' for x in reasons) + '</ul>'}</div>")
-    cols = ['divergences', 'max_tree_depth', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'fit_seconds']
-    diag = pd.DataFrame([{k: d.get(k) for k in cols} for r in results for d in r.diagnostics])
+    cols = ['draws', 'divergences', 'max_tree_depth', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'fit_seconds']
+    diag = pd.DataFrame([{**{k: d.get(k) for k in cols}, 'retried for': '; '.join(d.get('retried_for') or [])}
+                         for r in results for d in r.diagnostics])
     diag.index = [f"fit {i + 1}" for i in range(len(diag))]
     return f"<h2>Health</h2>{verdict}<h3>Sampler diagnostics</h3>{table_html(diag)}"
 
