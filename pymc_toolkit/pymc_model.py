@@ -479,12 +479,15 @@ def target_scale(self: PymcModel) -> float:
 
 def worth_retrying(diag: dict, # output of `sampler_diagnostics`
                   ) -> bool:
-    "True when a fit sized to converge (draws at least twice the ESS threshold) missed the convergence thresholds."
+    "True when a fit sized to converge (chains x draws at least twice the ESS threshold) missed the convergence thresholds."
     return bool(convergence_problems(diag)) and diag['chains'] * diag['draws'] >= 2 * CONVERGENCE_THRESHOLDS['min_ess_bulk']
 
 @patch
-def _sample_posterior(self: PymcModel, X, y, s: dict, # data and the sampler settings of this run
-                      share: SharedSampling | None, progressbar: bool) -> dict:
+def _sample_posterior(self: PymcModel, X: pd.DataFrame, y: pd.Series, # the model's inputs and target
+                      s: dict, # sampler settings of this run
+                      share: SharedSampling | None, # the fit's shared sampling (nutpie), else None
+                      progressbar: bool, # show the sampler's progress bar
+                     ) -> dict:
     "Build the MMM and sample its posterior once; how it was sampled."
     self.mmm = self.build_mmm()
     warm = bool(share and share.ready)
