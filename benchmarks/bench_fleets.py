@@ -29,7 +29,7 @@ def main():
     v = r.scores['recovery_values']
     print(f"\n== Recovery fleet, {a.simulations} simulated truths, {time.perf_counter() - start:.0f} s")
     print(f"truth inside the 94% interval for {s['recovery_coverage']:.1%} of all values "
-          f"({len(v)} values per simulation); healthy: {s['healthy']} {s['health_reasons']}")
+          f"({len(v)} values over {a.simulations} simulations); healthy: {s['healthy']} {s['health_reasons']}")
     print(r.scores['recovery_table'].round(3).to_string(index=False))
     print(f"max r_hat over the fits {s['max_r_hat']:.3f}, divergences {s['divergences']}, min bulk ESS {s['min_ess_bulk']:.0f}")
     if a.skip_stability: return

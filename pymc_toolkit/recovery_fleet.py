@@ -14,7 +14,7 @@ import xarray as xr
 
 from .client_config import ClientDataError
 from .fleets import FleetResult, evaluate, fit_on, health_problems, HEALTH_THRESHOLDS
-from .pymc_model import CI_PROB, PymcModel, single_threaded_blas, warnings_to_log
+from .pymc_model import CI_PROB, PymcModel, SharedSampling, single_threaded_blas, warnings_to_log
 
 logger = logging.getLogger(__name__)
 
@@ -114,21 +114,23 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
     prior = draw_truths(pm_model, seed=seed)
     truths = _fix_truth(pm_model, prior, true_params, seed) if true_params else prior
     prior_ds = with_total_contribution(prior.prior.to_dataset())
-    rows, diagnostics, fitted = [], [], None
-    for i in range(n_simulations):
+    cfg = model.config
+    fakes = [cfg.with_data(cfg.data.assign(**{cfg.target_name: truth_at(truths, i)[1] * cfg.scales[cfg.target_name]}))
+             for i in range(n_simulations)]
+    shared = SharedSampling()  # other data each time: no warm start, but each next simulation compiles while one samples
+    shared.prepare(*(model.with_config(fake) for fake in fakes[1:]))
+    rows, values, diagnostics, fitted = [], [], [], None
+    for i, fake in enumerate(fakes):
         logger.info("Recovery fleet for %s: simulation %d of %d.", model.client_id, i + 1, n_simulations)
-        params, y_scaled = truth_at(truths, i)
-        cfg = model.config
-        fake = cfg.data.assign(**{cfg.target_name: y_scaled * cfg.scales[cfg.target_name]})
-        fitted = fit_on(model, cfg.with_data(fake), **sampler)
+        params = truth_at(truths, i)[0]
+        fitted = fit_on(model, fake, shared, **sampler)
         diagnostics.append(fitted.diagnostics)
         post = with_total_contribution(fitted.mmm.idata.posterior.to_dataset())
-        values = []
         for var, group in parameter_groups(fitted.free_parameters()).items():
             draws = post[var].stack(s=('chain', 'draw')).transpose('s', ...).to_numpy()
             pri = prior_ds[var].stack(s=('chain', 'draw')).transpose('s', ...).to_numpy()
             rows.append({'simulation': i, 'group': group, **recovery_scores(params[var].to_numpy(), draws, pri)})
-            values.append(true_vs_estimated(group, fitted.external(params[var]), fitted.external(post[var])))
+            values.append(true_vs_estimated(group, fitted.external(params[var]), fitted.external(post[var])).assign(simulation=i))
     frames, metrics = evaluate(fitted)   # the weekly fit of the last simulation, for the report
     table = pd.DataFrame(rows)
     by_group = table.groupby('group', sort=False)[['coverage', 'relative_error', 'contraction', 'score']].mean()
@@ -139,7 +141,8 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
               'recovery_table': by_group.reset_index(), 'recovery_values': pd.concat(values, ignore_index=True),
               'extra_health_reasons': extra}
     return FleetResult('recovery', model.client_id, fitted, frames, metrics, diagnostics, scores,
-                       options={'n_simulations': n_simulations, 'seed': seed, **fitted.sampler}, thresholds=dict(thresholds or {}))
+                       options={'n_simulations': n_simulations, 'seed': seed, **fitted.sampler,
+                                'compilations': shared.compiles, 'compiled_ahead': shared.compiled_ahead}, thresholds=dict(thresholds or {}))
 
 def _fix_truth(pm_model: pm.Model, prior: xr.DataTree, true_params: dict, seed) -> xr.DataTree:
     "Prior draws with `true_params` fixed, and the target re-simulated from them."

@@ -210,12 +210,14 @@ def recovery_section(r: FleetResult) -> str:
     "Scores per parameter group and true vs estimated values with intervals."
     table = r.scores['recovery_table'].set_index('group')
     v = r.scores['recovery_values']
+    several = 'simulation' in v and v.simulation.nunique() > 1  # label each value with its simulation
     fig = go.Figure()
     for g, part in v.groupby('group', sort=False):
         scale = np.maximum(np.abs(part.truth), 1e-12)
-        fig.add_trace(go.Scatter(x=part.truth / scale, y=[esc(p) for p in part.parameter], mode='markers', name=f'{esc(g)} truth',
+        labels = [esc(f"{p} #{s + 1}" if several else p) for p, s in zip(part.parameter, part.get('simulation', [0] * len(part)))]
+        fig.add_trace(go.Scatter(x=part.truth / scale, y=labels, mode='markers', name=f'{esc(g)} truth',
                                  marker=dict(symbol='x', color='black'), showlegend=False))
-        fig.add_trace(go.Scatter(x=part['mean'] / scale, y=[esc(p) for p in part.parameter], mode='markers', name=esc(g),
+        fig.add_trace(go.Scatter(x=part['mean'] / scale, y=labels, mode='markers', name=esc(g),
                                  error_x=dict(type='data', symmetric=False, array=(part.high - part['mean']) / scale,
                                               arrayminus=(part['mean'] - part.low) / scale)))
     fig.update_layout(title='Estimate / truth with 94% interval (x = truth at 1)', height=max(400, 14 * len(v)))
