@@ -115,14 +115,13 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
     truths = _fix_truth(pm_model, prior, true_params, seed) if true_params else prior
     prior_ds = with_total_contribution(prior.prior.to_dataset())
     cfg = model.config
-    fakes = [cfg.with_data(cfg.data.assign(**{cfg.target_name: truth_at(truths, i)[1] * cfg.scales[cfg.target_name]}))
-             for i in range(n_simulations)]
+    sims = [truth_at(truths, i) for i in range(n_simulations)]  # (true parameters, simulated scaled target) of each
+    fakes = [cfg.with_data(cfg.data.assign(**{cfg.target_name: y * cfg.scales[cfg.target_name]})) for _, y in sims]
     shared = SharedSampling()  # other data each time: no warm start, but each next simulation compiles while one samples
     shared.prepare(*(model.with_config(fake) for fake in fakes[1:]))
     rows, values, diagnostics, fitted = [], [], [], None
-    for i, fake in enumerate(fakes):
+    for i, ((params, _), fake) in enumerate(zip(sims, fakes)):
         logger.info("Recovery fleet for %s: simulation %d of %d.", model.client_id, i + 1, n_simulations)
-        params = truth_at(truths, i)[0]
         fitted = fit_on(model, fake, shared, **sampler)
         diagnostics.append(fitted.diagnostics)
         post = with_total_contribution(fitted.mmm.idata.posterior.to_dataset())
