@@ -66,20 +66,7 @@ def other_clients() -> dict:
 
 def child(spec: dict) -> dict:
     from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
-    if spec['kind'] == 'client':
-        from pymc_toolkit.pymc_model import PymcModel, convergence_problems
-        demo = simulate_demo_client(**other_clients()[spec['client']])
-        t = demo.truth
-        model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4,
-                          saturation='michaelis_menten', time_varying_media=True, chains=spec['chains'], draws=spec['draws'],
-                          tune=spec['tune'], random_seed=spec['seed'])
-        start = time.perf_counter()
-        model.fit()
-        d = model.diagnostics
-        return {'wall_s': time.perf_counter() - start, 'retried_for': d['retried_for'], 'problems': convergence_problems(d),
-                **{k: d[k] for k in ('divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')},
-                'top5': truth_check(model.contribution_draws(), t)}
-    demo = load_demo_client(ROOT / 'data')
+    demo = simulate_demo_client(**other_clients()[spec['client']]) if spec.get('client') else load_demo_client(ROOT / 'data')
     t = demo.truth
     if spec.get('new_data'):  # data no compilation on disk has seen: one target value moves by a relative ~1e-9
         demo.data.loc[demo.data.index[0], t['target']] *= 1 + 1e-9 * (1 + time.time_ns() % 997)
@@ -98,7 +85,7 @@ def child(spec: dict) -> dict:
         res = diagnostics(mmm.idata, [rv.name for rv in mmm.model.free_RVs], wall)
         contrib = mmm.idata.posterior.to_dataset()['channel_contribution'] * float(demo.data[t['target']].max())
     elif spec['kind'] == 'toolkit':
-        from pymc_toolkit.pymc_model import PymcModel
+        from pymc_toolkit.pymc_model import PymcModel, convergence_problems
         start = time.perf_counter()
         model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4,
                           saturation='michaelis_menten', time_varying_media=True, chains=chains, draws=draws, tune=tune,
@@ -106,7 +93,8 @@ def child(spec: dict) -> dict:
                           **({'nuts_sampler': spec['sampler']} if spec['sampler'] != 'default' else {}))
         model.fit()
         wall = time.perf_counter() - start
-        res = {**diagnostics(model.mmm.idata, model.free_parameters(), wall), 'retried_for': model.diagnostics['retried_for']}
+        res = {**diagnostics(model.mmm.idata, model.free_parameters(), wall), 'retried_for': model.diagnostics['retried_for'],
+               'problems': convergence_problems(model.diagnostics)}
         contrib = model.contribution_draws()
     elif spec['kind'] in ('holdout_fleet', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'independent_fits', 'one_fit'):
         from pymc_toolkit.pymc_model import PymcModel, SharedSampling
@@ -172,7 +160,7 @@ def main():
         print(f"\nHouse defaults (MM, lag 4, time-varying media), {a.chains} chains x {a.draws} draws (+{a.tune} tune), clients unlike the demo client")
         for name in other_clients():
             for seed in a.seeds:
-                r = results[f'{name} seed {seed}'] = run_child('client', {**base, 'client': name, 'seed': seed})
+                r = results[f'{name} seed {seed}'] = run_child('toolkit', {**base, 'sampler': 'default', 'client': name, 'seed': seed})
                 inside = sum(v['inside'] for v in r['top5'].values())
                 print(f"{name:16s} seed {seed}: {r['wall_s']:6.1f} s, div {r['divergences']}, r_hat {r['max_r_hat']:.4f}, "
                       f"ESS {r['min_ess_bulk']:.0f}/{r['min_ess_tail']:.0f}, top5 inside {inside}/5, "

@@ -29,7 +29,7 @@ __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS
            'PILOT_DRAWS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'CI_PROB', 'VARIABLE_ALIASES',
            'TARGET_SCALE_VARIABLES', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
            'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name', 'baseline_rows',
-           'Decorrelation', 'same_graph', 'SharedSampling', 'worth_retrying', 'interval', 'is_spend_channel']
+           'Decorrelation', 'same_graph', 'SharedSampling', 'retry_reasons', 'interval', 'is_spend_channel']
 
 # %% ../nbs/03_pymc_model.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -477,10 +477,11 @@ def target_scale(self: PymcModel) -> float:
     "The factor that takes the model's scaled target back to the client's units."
     return float(self.config.scales[self.config.target_name])
 
-def worth_retrying(diag: dict, # output of `sampler_diagnostics`
-                  ) -> bool:
-    "True when a fit sized to converge (chains x draws at least twice the ESS threshold) missed the convergence thresholds."
-    return bool(convergence_problems(diag)) and diag['chains'] * diag['draws'] >= 2 * CONVERGENCE_THRESHOLDS['min_ess_bulk']
+def retry_reasons(diag: dict, # output of `sampler_diagnostics`
+                 ) -> list[str]:
+    "Why a fit sized to converge (chains x draws at least twice the ESS threshold) should be sampled again; empty if not."
+    sized = diag['chains'] * diag['draws'] >= 2 * CONVERGENCE_THRESHOLDS['min_ess_bulk']
+    return convergence_problems(diag) if sized else []
 
 @patch
 def _sample_posterior(self: PymcModel, X: pd.DataFrame, y: pd.Series, # the model's inputs and target
@@ -516,9 +517,9 @@ def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progres
     start = time.perf_counter()
     with single_threaded_blas(), warnings_to_log():
         run = self._sample_posterior(X, y, s, share, progressbar)
-        diag, retried_for = sampler_diagnostics(self.mmm.idata, self.free_parameters()), []
-        if retry and share is not None and worth_retrying(diag):
-            retried_for = convergence_problems(diag)
+        diag = sampler_diagnostics(self.mmm.idata, self.free_parameters())
+        retried_for = retry_reasons(diag) if retry and share is not None else []
+        if retried_for:
             again = {**s, 'draws': RETRY_DRAWS_FACTOR * s['draws'], 'target_accept': max(s['target_accept'], RETRY_TARGET_ACCEPT)}
             logger.warning("%s's MMM missed the convergence thresholds (%s): sampling again from its posterior, %d draws per "
                            "chain at target_accept %.2f; the first run's draws are discarded.", self.client_id,
