@@ -6,8 +6,9 @@ Run by hand, not in CI (several minutes on 2 cores):
 
     .venv/bin/python benchmarks/bench_fit.py                         # plain default sampler vs toolkit default
     .venv/bin/python benchmarks/bench_fit.py --toolkit-samplers nutpie numpyro pymc   # choose the default sampler
-    .venv/bin/python benchmarks/bench_fit.py --mode holdout          # 3-horizon holdout fleet (warm and cold) vs 3 independent fits
-                                                                      # (warm horizons: decorrelated intercept, target_accept 0.97)
+    .venv/bin/python benchmarks/bench_fit.py --mode holdout          # 3-horizon holdout fleet vs one fit and 3 independent fits:
+                                                                      # cold, warm (decorrelated intercept, target_accept 0.97),
+                                                                      # + compiled ahead, + stopping once converged (the default)
     .venv/bin/python benchmarks/bench_fit.py --mode holdout --new-data   # same, as for a client whose data changed since the last run
     .venv/bin/python benchmarks/bench_fit.py --guide-priors          # also the toolkit with the guide's exact priors
     .venv/bin/python benchmarks/bench_fit.py --mode clients --seeds 1 2 3 4   # house defaults on clients unlike the demo client
@@ -96,7 +97,7 @@ def child(spec: dict) -> dict:
         res = {**diagnostics(model.mmm.idata, model.free_parameters(), wall), 'retried_for': model.diagnostics['retried_for'],
                'problems': convergence_problems(model.diagnostics)}
         contrib = model.contribution_draws()
-    elif spec['kind'] in ('holdout_fleet', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'independent_fits', 'one_fit'):
+    elif spec['kind'] in ('holdout_fleet', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'holdout_fleet_all_draws', 'independent_fits', 'one_fit', 'one_fit_stopping'):
         from pymc_toolkit.pymc_model import PymcModel, SharedSampling
         from pymc_toolkit.fleets import split_weeks
         if spec['kind'] == 'holdout_fleet_no_ahead': SharedSampling.prepare = lambda self, *models: None  # every horizon compiles when it starts
@@ -104,12 +105,16 @@ def child(spec: dict) -> dict:
                           chains=chains, draws=draws, tune=tune, random_seed=seed)
         start = time.perf_counter()
         if spec['kind'].startswith('holdout_fleet'):
-            fleet = model.holdout_fleet(holdouts=[4, 8, 12], warm_start=spec['kind'] != 'holdout_fleet_cold')
+            fleet = model.holdout_fleet(holdouts=[4, 8, 12], warm_start=spec['kind'] != 'holdout_fleet_cold',
+                                        stop_when_converged=spec['kind'] == 'holdout_fleet')
             wall = time.perf_counter() - start
             return {'wall_s': wall, 'peak_mb': peak_memory_mb(),
-                    'horizons': {r.options['test_weeks']: {k: r.diagnostics[0][k] for k in ('fit_seconds', 'tune', 'target_accept', 'warm_start', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'retried_for')}
+                    'horizons': {r.options['test_weeks']: {k: r.diagnostics[0][k] for k in ('fit_seconds', 'draws', 'stopped_early', 'tune', 'target_accept', 'warm_start', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'retried_for')}
                                  | {'test_mape': r.metrics['test']['mape'], 'compiled_ahead': r.options['compiled_ahead'], 'healthy': r.healthy} for r in fleet}}
         elif spec['kind'] == 'one_fit': model.with_config(split_weeks(model.config, 4, 4)[0]).fit()
+        elif spec['kind'] == 'one_fit_stopping':  # the same fit, stopping once converged as the default fleet's horizons do
+            fitted = model.with_config(split_weeks(model.config, 4, 4)[0]).fit(shared=SharedSampling(stop_when_converged=True))
+            return {'wall_s': time.perf_counter() - start, 'peak_mb': peak_memory_mb(), 'draws': fitted.diagnostics['draws']}
         else:
             for h in (4, 8, 12): model.with_config(split_weeks(model.config, h, 4)[0]).fit()
         return {'wall_s': time.perf_counter() - start, 'peak_mb': peak_memory_mb()}
@@ -169,7 +174,7 @@ def main():
         print(f"retried {sum(bool(r['retried_for']) for r in results.values())} of {len(results)} fits; "
               f"converged {sum(not r['problems'] for r in results.values())} of {len(results)}")
     else:
-        for kind in ('one_fit', 'independent_fits', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'holdout_fleet'):
+        for kind in ('one_fit', 'one_fit_stopping', 'independent_fits', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'holdout_fleet_all_draws', 'holdout_fleet'):
             results[kind] = run_child(kind, {**base, 'sampler': 'default'})
         one = results['one_fit']['wall_s']
         print(f"\n3-horizon holdout fleet (4, 8, 12 weeks) vs one fit, {a.chains} chains x {a.draws} draws (+{a.tune} tune), "
@@ -177,10 +182,13 @@ def main():
         for kind, r in results.items():
             print(f"{kind:20s} {r['wall_s']:8.1f} s  x{r['wall_s'] / one:.2f} of one fit   peak {r['peak_mb']:.0f} MB")
             for h, d in r.get('horizons', {}).items():
-                print(f"    {h:>2} weeks: fit {d['fit_seconds']:5.1f} s, tune {d['tune']:4d}{' (warm start)' if d['warm_start'] else ''}, target_accept {d['target_accept']}, "
+                print(f"    {h:>2} weeks: fit {d['fit_seconds']:5.1f} s, {d['draws']} draws{' (stopped early)' if d['stopped_early'] else ''}, tune {d['tune']:4d}{' (warm start)' if d['warm_start'] else ''}, target_accept {d['target_accept']}, "
                       f"div {d['divergences']}, r_hat {d['max_r_hat']:.4f}, ESS {d['min_ess_bulk']:.0f}/{d['min_ess_tail']:.0f}, test MAPE {d['test_mape']:.3f}"
                       f"{', compiled ahead' if d['compiled_ahead'] else ''}{'' if d['healthy'] else ', UNHEALTHY'}"
                       f"{', retried: ' + '; '.join(d['retried_for']) if d['retried_for'] else ''}")
+        stop = results['one_fit_stopping']
+        print(f"default fleet / one fit that also stops once converged ({stop['draws']} draws per chain): "
+              f"x{results['holdout_fleet']['wall_s'] / stop['wall_s']:.2f} (what sharing alone gives, the draws being alike)")
     out = ROOT / 'benchmarks' / 'results'; out.mkdir(parents=True, exist_ok=True)
     (out / f"{a.mode}{'_new_data' if a.new_data else ''}_{time.strftime('%Y%m%d_%H%M%S')}.json").write_text(json.dumps(results, indent=1, default=float))
 

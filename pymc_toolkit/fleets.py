@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_fleets.ipynb #452a9f23
 from __future__ import annotations
-import json, logging, os, shutil, tempfile
+import functools, json, logging, os, shutil, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from pprint import pformat
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'HEALTH_THRESHOLDS', 'health_problems', 'FleetResult', 'split_weeks', 'weekly_frame', 'evaluate', 'fit_on',
-           'production_fleet', 'HoldoutFleet', 'holdout_fleet']
+           'production_fleet', 'production_result', 'HoldoutFleet', 'holdout_fleet']
 
 # %% ../nbs/05_fleets.ipynb #6e6d2f1e
 HEALTH_THRESHOLDS = {**CONVERGENCE_THRESHOLDS, 'max_test_mape': 0.2, 'max_test_nrmse': 1.0,
@@ -138,11 +138,18 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
     train, test = split_weeks(config, test_weeks, model.lag_max)
     health_problems([], None, thresholds)  # reject unknown thresholds before fitting
     logger.info("Production fleet for %s: training on %d weeks, testing on the last %d.", model.client_id, len(train.data), test_weeks)
-    fitted = fit_on(model, train, shared, **sampler)
+    return production_result(fit_on(model, train, shared, **sampler), test, thresholds)
+
+def production_result(fitted: PymcModel, # a model fitted on the training weeks
+                      test: ClientConfig | None, # the weeks after them (None: no test weeks)
+                      thresholds: dict | None = None, # health threshold overrides
+                     ) -> FleetResult:
+    "The production fleet's result for a fitted model: frames and metrics on the training and test weeks, options."
     frames, metrics = evaluate(fitted, test)
-    options = {'test_weeks': test_weeks, **fitted.sampler, 'tune': fitted.diagnostics['tune'],
-               'target_accept': fitted.diagnostics['target_accept'], 'warm_start': fitted.diagnostics['warm_start']}
-    return FleetResult('production', model.client_id, fitted, frames, metrics, [fitted.diagnostics],
+    options = {'test_weeks': len(test.data) if test is not None else 0, **fitted.sampler, 'tune': fitted.diagnostics['tune'],
+               'target_accept': fitted.diagnostics['target_accept'], 'warm_start': fitted.diagnostics['warm_start'],
+               'stopped_early': fitted.diagnostics.get('stopped_early', False)}
+    return FleetResult('production', fitted.client_id, fitted, frames, metrics, [fitted.diagnostics],
                        options=options, thresholds=dict(thresholds or {}))
 
 # %% ../nbs/05_fleets.ipynb #98f485a9
@@ -220,21 +227,27 @@ def holdout_fleet(model: PymcModel, # model whose settings, priors and data to u
                   holdouts: list[int] = (4, 8, 12), # horizons: weeks held out at the end
                   thresholds: dict | None = None, # health threshold overrides
                   warm_start: bool = True, # start each horizon after the first from the previous posterior (short tuning)
+                  stop_when_converged: bool = True, # each horizon stops drawing once its draws meet the thresholds with a margin
                   **sampler, # sampler overrides
                  ) -> HoldoutFleet:
     "Production fleets at several holdout horizons, the later ones warm-started from the previous horizon's posterior."
     holdouts = list(holdouts)
     if not holdouts: raise ClientDataError("holdouts is empty: give at least one horizon, e.g. [4, 8, 12].")
-    trains = [split_weeks(model.config, h, model.lag_max)[0] for h in holdouts]  # every horizon checked before any fit
+    splits = [split_weeks(model.config, h, model.lag_max) for h in holdouts]  # every horizon checked before any fit
     health_problems([], None, thresholds)
-    results, shared = HoldoutFleet(), SharedSampling(warm_start=bool(warm_start))
-    shared.prepare(*(model.with_config(train) for train in trains[1:]))
-    for i, h in enumerate(holdouts, 1):
+    results, shared = HoldoutFleet(), SharedSampling(warm_start=bool(warm_start), stop_when_converged=stop_when_converged)
+    shared.prepare(*(model.with_config(train) for train, _ in splits[1:]))
+    def keep(fitted: PymcModel, test: ClientConfig, compiled_ahead: bool):
+        results.append(production_result(fitted, test, thresholds))
+        results[-1].fleet, results[-1].options['compiled_ahead'] = 'holdout', compiled_ahead
+    for i, (h, (train, test)) in enumerate(zip(holdouts, splits), 1):
         logger.info("Holdout fleet for %s: horizon %d of %d (%d weeks).", model.client_id, i, len(holdouts), h)
         reuses = shared.reuses
-        results.append(production_fleet(model, test_weeks=h, thresholds=thresholds, shared=shared, **sampler))
-        results[-1].fleet = 'holdout'
-        results[-1].options['compiled_ahead'] = shared.reuses > reuses  # horizons differ: a reuse is a compile-ahead
+        fitted = fit_on(model, train, shared, posterior_predictive=False, **sampler)
+        shared.raise_job_errors()
+        # horizons differ: a reuse is a compile-ahead; the scoring waits for the next horizon's sampling
+        shared.beside(functools.partial(keep, fitted, test, shared.reuses > reuses))
+    shared.finish_jobs()
     return results
 
 # %% ../nbs/05_fleets.ipynb #97b3b115

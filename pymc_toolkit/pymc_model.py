@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_pymc_model.ipynb #6d0bde5a
 from __future__ import annotations
-import ctypes, dataclasses, json, logging, os, shutil, tempfile, threading, time, warnings
+import ctypes, dataclasses, json, logging, math, os, shutil, tempfile, threading, time, warnings
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -26,10 +26,12 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT',
-           'PILOT_DRAWS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'CI_PROB', 'VARIABLE_ALIASES',
-           'TARGET_SCALE_VARIABLES', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
-           'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name', 'baseline_rows',
-           'Decorrelation', 'same_graph', 'SharedSampling', 'retry_reasons', 'interval', 'is_spend_channel']
+           'PILOT_DRAWS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'STOP_MARGIN', 'STOP_MIN_FRACTION', 'CI_PROB',
+           'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'check_sampler_settings', 'single_threaded_blas',
+           'warnings_to_log', 'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name',
+           'baseline_rows', 'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds',
+           'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling', 'retry_reasons', 'interval',
+           'is_spend_channel']
 
 # %% ../nbs/03_pymc_model.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -235,6 +237,8 @@ WARM_TARGET_ACCEPT = 0.97
 PILOT_DRAWS = 150
 RETRY_TARGET_ACCEPT = 0.99
 RETRY_DRAWS_FACTOR = 2
+STOP_MARGIN = 1.25  # a fit that stops early has at least this times the ESS thresholds
+STOP_MIN_FRACTION = 0.25  # ... and at least this fraction of its draws
 _COMPILE_LOCK = threading.Lock()
 _LOGP_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
                               ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled log-density and gradient
@@ -320,20 +324,70 @@ def same_graph(a, # (logp graph, value variables) of one model
     if [v.name for v in va] != [v.name for v in vb] or [v.type for v in va] != [v.type for v in vb]: return False
     return equal_computations([ga], [gb], in_xs=list(va), in_ys=list(vb))
 
+def drawn(idata: xr.DataTree, # a nutpie run's draws, the shorter chains padded with NaN to the longest
+         ) -> int:
+    "How many draws every chain has."
+    return int((~np.isnan(idata.sample_stats['logp'])).sum('draw').min())
+
+def common_draws(idata: xr.DataTree, # a nutpie run's draws, the shorter chains padded with NaN to the longest
+                 n: int | None = None, # draws per chain to keep (default: as many as every chain has)
+                ) -> xr.DataTree:
+    "`idata`'s first `n` draws of every chain (a run inspected or stopped mid-way pads the shorter chains with NaN)."
+    most = drawn(idata)
+    if n is None: n = most
+    elif n > most: raise ValueError(f"Only {most} draws in every chain, not {n}.")
+    out = idata.copy()
+    for g in idata.children:
+        if not g.startswith('warmup') and 'draw' in idata[g].dims:
+            out[g] = xr.DataTree(idata[g].to_dataset().isel(draw=slice(0, n)))
+    return out
+
+def stop_thresholds() -> dict:
+    "The thresholds a run must meet to stop early: `CONVERGENCE_THRESHOLDS` with `STOP_MARGIN` times the ESS."
+    t = CONVERGENCE_THRESHOLDS
+    return {**t, 'min_ess_bulk': STOP_MARGIN * t['min_ess_bulk'], 'min_ess_tail': STOP_MARGIN * t['min_ess_tail']}
+
+def first_stop_check(chains: int, draws: int, # the run's chains and most draws per chain
+                    ) -> int:
+    "Draws per chain at which a run first looks whether it can stop: `STOP_MIN_FRACTION` of its draws, and ESS in reach."
+    t = stop_thresholds()
+    return min(draws, max(math.ceil(STOP_MIN_FRACTION * draws), math.ceil(max(t['min_ess_bulk'], t['min_ess_tail']) / chains)))
+
+def next_stop_check(diag: dict, # diagnostics of the draws so far (`sampler_diagnostics`)
+                    draws: int, # the most draws per chain the run makes
+                   ) -> int:
+    "Draws per chain at which to look again whether the run can stop; `draws` if only its end is left."
+    t, n = stop_thresholds(), diag['draws']
+    if diag['divergences'] > t['max_divergence_rate'] * diag['chains'] * draws: return draws  # too many for any length
+    short = min(diag['min_ess_bulk'] / t['min_ess_bulk'], diag['min_ess_tail'] / t['min_ess_tail'], 1)
+    guess = math.ceil(n / max(short, 0.01))  # ESS grows about as the draws do
+    step = min(max(guess, n + math.ceil(draws / 20)), n + (draws - n) // 2)  # never skip more than half of what is left
+    return step if step < draws - draws / 20 else draws  # nothing to gain in the last 5%
+
+def finished(run) -> bool:
+    "Whether a nutpie run started with `blocking=False` is done (nutpie 0.16 raises `TimeoutError` while it runs)."
+    try: return bool(run.is_finished)
+    except TimeoutError: return False
+
 class SharedSampling:
     "How nutpie samples a fit (decorrelated; in two stages when cold) and the work a fleet's fits share: compilations, warm starts."
     def __init__(self, warm_start: bool = False, # start each fit after the first at draws of the previous posterior
                  warm_tune: int = WARM_TUNE, # tuning steps of a warm-started fit, and of a cold fit's decorrelated stage
                  pilot_draws: int = PILOT_DRAWS, # draws per chain a cold fit's pilot stage keeps to learn the decorrelation
+                 stop_when_converged: bool = False, # a fit stops drawing once its draws meet `stop_thresholds` (a restart never does)
                 ):
         check_sampler_settings(1, pilot_draws, warm_tune, 0.5, 'nutpie', None)
         self.warm_start, self.warm_tune, self.pilot_draws = bool(warm_start), int(warm_tune), int(pilot_draws)
-        self.sampled_with = {'target_accept': None, 'decorrelated': False}  # how the last fit's kept draws were sampled
+        self.stop_when_converged = bool(stop_when_converged)
+        self.sampled_with = {'target_accept': None, 'decorrelated': False, 'stopped_early': False}  # how the last fit's kept draws were sampled
+        self.free_names: list[str] = []  # the last compiled model's free parameters
         self.compiled: list[tuple[tuple, Any, Any]] = []  # ((logp graph, value variables), compile options, compiled model)
         self.previous: np.ndarray | None = None  # previous fit's unconstrained draws, one row per draw
         self.previous_layout: tuple | None = None  # names and size of those rows
         self.compiles = self.reuses = self.compiled_ahead = 0
         self.upcoming: list[PymcModel] = []  # the fleet's next fits, compiled one per sampling run of the current fit
+        self.jobs: list = []  # the fleet's other work (callables), done while the next fit samples
+        self.job_errors: list[Exception] = []  # what those jobs raised, to be raised in the fleet's thread
         self._layout = self._options = self._decorrelation = None
 
     @property
@@ -372,6 +426,7 @@ class SharedSampling:
 
     def _compile(self, compile_model, model, **options):
         compiled = self._cached(compile_model, model, **options)
+        self.free_names = [rv.name for rv in model.free_RVs]
         self._options = options
         self._layout, self._decorrelation = (compiled.n_dim, tuple(compiled.shape_info[0])), None
         if self.ready:
@@ -379,6 +434,28 @@ class SharedSampling:
                 raise RuntimeError(f"Warm start impossible: the parameters {self._layout} differ from the previous fit's {self.previous_layout}.")
             compiled = self._decorrelated(compiled, self.previous)
         return compiled  # the cache keeps the unwrapped model, whose functions the wrapper calls
+
+    def beside(self, job, # a callable without arguments, e.g. scoring a fit that is done
+              ):
+        "Do `job` while the next fit samples (in the worker that compiles ahead), or at `finish_jobs` if none does."
+        self.jobs.append(job)
+
+    def finish_jobs(self):
+        "Do the jobs no sampling took, in this thread, then raise the first error any job had."
+        while self.jobs: self.jobs.pop(0)()
+        self.raise_job_errors()
+
+    def raise_job_errors(self):
+        "Raise the first error of a job done beside a sampling run."
+        if self.job_errors: raise self.job_errors.pop(0)
+
+    def _work_beside(self, compile_model, options: dict | None):
+        "The worker's work while a fit samples: compile the next fit ahead, then do the queued jobs."
+        if self.upcoming and options is not None: self._compile_upcoming(compile_model, self.upcoming.pop(0), options)
+        while self.jobs:
+            job = self.jobs.pop(0)
+            try: job()
+            except Exception as e: self.job_errors.append(e)  # raised by `raise_job_errors` in the fleet's thread
 
     def _compile_upcoming(self, compile_model, model: PymcModel, options: dict):
         "Build `model`'s MMM and compile it as `pm.sample` will (runs in a worker thread while the current fit samples)."
@@ -395,22 +472,54 @@ class SharedSampling:
         logger.info("Compiled the next fit's model (%d weeks) while sampling, in %.1f s.", len(model.config.data), time.perf_counter() - start)
 
     def _sample(self, sample, compile_model, compiled, **kwargs):
-        "nutpie's `sample`: decorrelated (in two stages when cold), with the next upcoming fit compiling meanwhile."
+        "nutpie's `sample`: decorrelated (in two stages when cold), with the next upcoming fit compiling and the jobs done meanwhile."
         # the worker is joined before the sampler returns, so the cache is never used by two threads at once
         worker = None
-        if self.upcoming and self._options is not None:
-            worker = threading.Thread(target=self._compile_upcoming, args=(compile_model, self.upcoming.pop(0), self._options),
-                                      name='pymc_toolkit-compile-ahead', daemon=True)
+        if (self.upcoming and self._options is not None) or self.jobs:
+            worker = threading.Thread(target=self._work_beside, args=(compile_model, self._options),
+                                      name='pymc_toolkit-beside-sampling', daemon=True)
             worker.start()
         try:
             if self._decorrelation is None and self.pilot_tune(kwargs['tune']):  # its wrapper compiles with numba only, under
                 compiled, kwargs = self._pilot(sample, compiled, kwargs)      # numba's own lock, never beside PyTensor's
             decorrelated = self._decorrelation is not None
             target_accept = kwargs['target_accept'] = max(kwargs['target_accept'], WARM_TARGET_ACCEPT) if decorrelated else kwargs['target_accept']
-            self.sampled_with = {'target_accept': target_accept, 'decorrelated': decorrelated}
+            self.sampled_with = {'target_accept': target_accept, 'decorrelated': decorrelated, 'stopped_early': False}
+            if self.stop_when_converged: return self._until_converged(sample, compiled, kwargs)
             return sample(compiled, **kwargs)
         finally:
             if worker is not None: worker.join()
+
+    def _until_converged(self, sample, compiled, kwargs: dict):
+        "nutpie's `sample`, every chain at once, cut at the first look whose draws meet `stop_thresholds`."
+        chains, draws, tune, callback, done = kwargs['chains'], kwargs['draws'], kwargs['tune'], kwargs.get('progress_callback'), [0]
+        def track(progress):  # nutpie reports every 0.1 s the draws each chain finished, tuning included
+            done[0] = min(p.finished_draws for p in progress) - tune
+            if callback is not None: callback(progress)
+        # one thread per chain, so that the chains advance together and the run can be cut at any draw
+        run = sample(compiled, **{**kwargs, 'cores': chains, 'blocking': False, 'progress_callback': track})
+        check, ended = first_stop_check(chains, draws), None
+        while check < draws:
+            if ended is None and not finished(run):
+                time.sleep(0.1)
+                if done[0] < check: continue
+                trace = run.inspect()  # the chains go on meanwhile
+                if drawn(trace) < check: continue  # nutpie stores the draws a little after it reports them
+            else:  # the run ended before this look: the looks, and the cut, are the same as if it had not
+                if ended is None: ended = run.wait()
+                trace = ended
+            # each look is at exactly the first `check` draws of every chain, and so is the cut: the same for the same seed
+            start, diag = time.perf_counter(), sampler_diagnostics(common_draws(trace, check), self.free_names)
+            problems = convergence_problems(diag, stop_thresholds())
+            logger.debug("After %d draws per chain (checked in %.2f s): %s.", check, time.perf_counter() - start, '; '.join(problems) or 'converged')
+            if not problems:
+                self.sampled_with['stopped_early'] = True
+                logger.info("Stopped after %d of %d draws per chain: the draws so far met the thresholds with %gx the ESS "
+                            "(r_hat %.3f, ESS %.0f/%.0f).", check, draws, STOP_MARGIN, diag['max_r_hat'], diag['min_ess_bulk'],
+                            diag['min_ess_tail'])
+                return common_draws(ended if ended is not None else run.abort(), check)
+            check = next_stop_check(diag, draws)
+        return ended if ended is not None else run.wait()
 
     def _pilot(self, sample, compiled, kwargs: dict) -> tuple[Any, dict]:
         "Sample a short pilot, learn the decorrelation from its draws; the wrapped model and settings of the main stage."
@@ -437,9 +546,10 @@ class SharedSampling:
     @contextmanager
     def restarted(self):
         "Within the block, a fit starts from the last fit's posterior, even in a fleet that does not warm-start."
-        before, self.warm_start = self.warm_start, True
+        before = self.warm_start, self.stop_when_converged
+        self.warm_start, self.stop_when_converged = True, False  # a restart draws all its draws
         try: yield self
-        finally: self.warm_start = before
+        finally: self.warm_start, self.stop_when_converged = before
 
     @contextmanager
     def active(self):
@@ -507,6 +617,7 @@ def _sample_posterior(self: PymcModel, X: pd.DataFrame, y: pd.Series, # the mode
 def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progress bar
         shared: SharedSampling | None = None, # work shared with the other fits of a fleet (nutpie only; else the fit's own)
         retry: bool = True, # sample again, longer and with smaller steps, if the fit misses the convergence thresholds (nutpie)
+        posterior_predictive: bool = True, # draw `y_fit` now (else on first use: a fleet draws it beside its next fit's sampling)
         **sampler_overrides, # any of chains, draws, tune, target_accept, nuts_sampler, random_seed for this fit only
        ) -> PymcModel:
     "Sample the posterior and the in-sample posterior predictive; compute the diagnostics."
@@ -526,9 +637,8 @@ def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progres
                            '; '.join(retried_for), again['draws'], again['target_accept'])
             with share.restarted(): run = self._sample_posterior(X, y, again, share, progressbar)
             diag = sampler_diagnostics(self.mmm.idata, self.free_parameters())
-        self.fit_seconds = time.perf_counter() - start
-        logger.info("Compute y_fit using the model's train data")
-        self.mmm.sample_posterior_predictive(X, extend_idata=True, progressbar=False, random_seed=s['random_seed'])
+        self.fit_seconds, self._y_fit_seed = time.perf_counter() - start, s['random_seed']
+        if posterior_predictive: self._draw_y_fit()
     self.diagnostics = {**diag, 'fit_seconds': self.fit_seconds, **run, 'retried_for': retried_for}
     self._log_diagnostics()
     logger.info("Sampling completed.")
@@ -545,8 +655,17 @@ def _log_diagnostics(self: PymcModel):
 def y_fit(self: PymcModel) -> xr.DataArray:
     "In-sample posterior predictive draws of the target in the client's units, dims (date, sample)."
     self._require_fit()
+    if 'posterior_predictive' not in self.mmm.idata.children: self._draw_y_fit()
     pp = self.mmm.idata.posterior_predictive.to_dataset()['y']
     return (pp.stack(sample=('chain', 'draw')) * self.target_scale()).transpose('date', 'sample')
+
+@patch
+def _draw_y_fit(self: PymcModel):
+    "Draw the in-sample posterior predictive into the fit's inference data."
+    logger.info("Compute y_fit using the model's train data")
+    with single_threaded_blas(), warnings_to_log():
+        self.mmm.sample_posterior_predictive(self.model_inputs()[0], extend_idata=True, progressbar=False,
+                                             random_seed=getattr(self, '_y_fit_seed', self.sampler['random_seed']))
 
 @patch
 def _require_fit(self: PymcModel):

@@ -124,7 +124,8 @@ def health_section(result) -> str:
     verdict = (f"<div class='verdict {'healthy' if ok else 'unhealthy'}'>{'HEALTHY' if ok else 'NOT HEALTHY'}"
                f"{'' if ok else '<ul>' + ''.join(f'<li>{esc(x)}</li>' for x in reasons) + '</ul>'}</div>")
     cols = ['draws', 'divergences', 'max_tree_depth', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'fit_seconds']
-    diag = pd.DataFrame([{**{k: d.get(k) for k in cols}, 'retried for': '; '.join(d.get('retried_for') or [])}
+    diag = pd.DataFrame([{**{k: d.get(k) for k in cols}, 'retried for': '; '.join(d.get('retried_for') or []),
+                          'stopped early': f"at {d['draws']} of {r.options.get('draws')} draws" if d.get('stopped_early') else ''}
                          for r in results for d in r.diagnostics])
     diag.index = [f"fit {i + 1}" for i in range(len(diag))]
     return f"<h2>Health</h2>{verdict}<h3>Sampler diagnostics</h3>{table_html(diag)}"
