@@ -349,7 +349,7 @@ def stop_thresholds() -> dict:
 
 def first_stop_check(chains: int, draws: int, # the run's chains and most draws per chain
                     ) -> int:
-    "Draws per chain at which a run first looks whether it can stop: `STOP_MIN_FRACTION` of its draws, and ESS in reach."
+    "Draws per chain at which a run first looks whether it can stop: `STOP_MIN_FRACTION` of its draws, and not before one draw per ESS asked."
     t = stop_thresholds()
     return min(draws, max(math.ceil(STOP_MIN_FRACTION * draws), math.ceil(max(t['min_ess_bulk'], t['min_ess_tail']) / chains)))
 
@@ -370,7 +370,7 @@ def finished(run) -> bool:
     except TimeoutError: return False
 
 class SharedSampling:
-    "How nutpie samples a fit (decorrelated; in two stages when cold) and the work a fleet's fits share: compilations, warm starts."
+    "How nutpie samples a fit (decorrelated; in two stages when cold; stopped once converged, if asked) and the work a fleet's fits share: compilations, warm starts, jobs beside sampling."
     def __init__(self, warm_start: bool = False, # start each fit after the first at draws of the previous posterior
                  warm_tune: int = WARM_TUNE, # tuning steps of a warm-started fit, and of a cold fit's decorrelated stage
                  pilot_draws: int = PILOT_DRAWS, # draws per chain a cold fit's pilot stage keeps to learn the decorrelation
