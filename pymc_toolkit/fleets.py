@@ -130,7 +130,6 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
                      test_weeks: int = 4, # weeks held out at the end
                      new_data: pd.DataFrame | None = None, # new weeks to add first (a data refresh)
                      thresholds: dict | None = None, # health threshold overrides
-                     shared: SharedSampling | None = None, # work shared with other fits (set by the holdout fleet)
                      **sampler, # sampler overrides (chains, draws, tune, ...)
                     ) -> FleetResult:
     "Train on all but the last `test_weeks` weeks and score the training and test weeks."
@@ -138,7 +137,7 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
     train, test = split_weeks(config, test_weeks, model.lag_max)
     health_problems([], None, thresholds)  # reject unknown thresholds before fitting
     logger.info("Production fleet for %s: training on %d weeks, testing on the last %d.", model.client_id, len(train.data), test_weeks)
-    return production_result(fit_on(model, train, shared, **sampler), test, thresholds)
+    return production_result(fit_on(model, train, **sampler), test, thresholds)
 
 def production_result(fitted: PymcModel, # a model fitted on the training weeks
                       test: ClientConfig | None, # the weeks after them (None: no test weeks)
@@ -146,9 +145,8 @@ def production_result(fitted: PymcModel, # a model fitted on the training weeks
                      ) -> FleetResult:
     "The production fleet's result for a fitted model: frames and metrics on the training and test weeks, options."
     frames, metrics = evaluate(fitted, test)
-    options = {'test_weeks': len(test.data) if test is not None else 0, **fitted.sampler, 'tune': fitted.diagnostics['tune'],
-               'target_accept': fitted.diagnostics['target_accept'], 'warm_start': fitted.diagnostics['warm_start'],
-               'stopped_early': fitted.diagnostics.get('stopped_early', False)}
+    options = {'test_weeks': len(test.data) if test is not None else 0, **fitted.sampler,  # then how the fit was sampled
+               **{k: fitted.diagnostics[k] for k in ('tune', 'target_accept', 'warm_start', 'stopped_early')}}
     return FleetResult('production', fitted.client_id, fitted, frames, metrics, [fitted.diagnostics],
                        options=options, thresholds=dict(thresholds or {}))
 

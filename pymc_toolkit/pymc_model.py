@@ -611,7 +611,7 @@ def _sample_posterior(self: PymcModel, X: pd.DataFrame, y: pd.Series, # the mode
                      cores=min(s['chains'], os.cpu_count() or 1), **(share.idata_kwargs() if share else {}))
     if share: share.keep_draws(self.mmm)
     return {'tune': tune, 'warm_start': warm, **(share.sampled_with if share else
-                                                  {'target_accept': s['target_accept'], 'decorrelated': False})}
+                                                  {'target_accept': s['target_accept'], 'decorrelated': False, 'stopped_early': False})}
 
 @patch
 def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progress bar
