@@ -31,7 +31,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "Installing chromium for the report tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser test-notebooks test-pytest
+# Both suites always run, so that a failing notebook does not hide a failing test; the exit code says if either failed.
+test: setup browser
+	@nb=0; py=0; \
+	  $(MAKE) --no-print-directory test-notebooks || nb=$$?; \
+	  $(MAKE) --no-print-directory test-pytest || py=$$?; \
+	  [ $$nb -eq 0 ] || echo "make test: the notebooks failed (nbdev_test)"; \
+	  [ $$py -eq 0 ] || echo "make test: pytest failed"; \
+	  [ $$nb -eq 0 ] && [ $$py -eq 0 ]
 
 test-notebooks: setup
 	$(BIN)/nbdev_test --timing

@@ -15,9 +15,10 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TARGET', 'DEMO_DATE', 'ChannelPlan', 'flighting',
-           'geometric_adstock', 'simulate_media', 'simulate_controls', 'media_multiplier', 'DemoClient',
-           'simulate_demo_client', 'atomic_write_text', 'atomic_folder', 'write_demo_client', 'load_demo_client']
+__all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TARGET', 'DEMO_DATE', 'TRUTH_DIGITS', 'ChannelPlan',
+           'flighting', 'geometric_adstock', 'simulate_media', 'simulate_controls', 'media_multiplier', 'DemoClient',
+           'simulate_demo_client', 'round_floats', 'atomic_write_text', 'atomic_folder', 'write_demo_client',
+           'load_demo_client', 'assert_close_json', 'assert_same_client_data']
 
 # %% ../nbs/00_demo_data.ipynb #69a559a5
 @dataclass(frozen=True)
@@ -152,17 +153,30 @@ def simulate_demo_client(seed: int = 42, # random seed: the same seed gives the 
                    multiplier, baseline, noise_sigma, event_effect, email_effect, seed, l_max)
     return DemoClient(data, truth)
 
+# %% ../nbs/00_demo_data.ipynb #7f6c8032
+TRUTH_DIGITS = 10
+
+def round_floats(obj, # a JSON-ready value: dict, list, float, int, str, ...
+                 digits: int = TRUTH_DIGITS, # significant digits kept
+                 zero: float = 1e-12, # floats smaller than this in magnitude are written as 0.0
+                ):
+    "`obj` with every float rounded to `digits` significant digits (ints, strings and structure unchanged)."
+    if isinstance(obj, dict): return {k: round_floats(v, digits, zero) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [round_floats(v, digits, zero) for v in obj]
+    if isinstance(obj, float): return 0.0 if abs(obj) < zero else float(f'{obj:.{digits}g}')
+    return obj
+
 # %% ../nbs/00_demo_data.ipynb #a40267e2
 def _truth(data, channels, adstock_alpha, half_saturation, beta, contributions, control_contrib,
            multiplier, baseline, noise_sigma, event_effect, email_effect, seed, l_max) -> dict:
-    "JSON-ready ground truth of a simulated client."
+    "JSON-ready ground truth of a simulated client, its floats rounded to `TRUTH_DIGITS` significant digits."
     y_max = float(data[DEMO_TARGET].abs().max())
     names = [c.name for c in channels]
     spend = {n: float(data[n].sum()) for n in names}
     total = {n: float(contributions[n].sum()) for n in names}
     ctrl_max = {k: float(data[k].abs().max()) for k in control_contrib}
     per_unit = {'events': event_effect, 'emails_delivered': email_effect}
-    return {
+    return round_floats({
         'seed': seed, 'n_weeks': len(data), 'target': DEMO_TARGET, 'date_column': DEMO_DATE,
         'channels': names, 'controls': list(control_contrib), 'l_max': l_max,
         'spend_channels': [n for n in names if n.endswith('_cost')],
@@ -177,7 +191,7 @@ def _truth(data, channels, adstock_alpha, half_saturation, beta, contributions, 
                         'gamma_control': {k: per_unit[k] * ctrl_max[k] / y_max for k in control_contrib}},
         'media_multiplier': [float(v) for v in multiplier],
         'weekly_contribution': {n: [round(float(v), 4) for v in contributions[n]] for n in names},
-    }
+    })
 
 # %% ../nbs/00_demo_data.ipynb #579849cb
 def atomic_write_text(path: str | Path, # file to write
@@ -230,3 +244,37 @@ def load_demo_client(folder: str | Path | None = None, # folder with `ms.csv`; N
     folder = Path(folder)
     data = pd.read_csv(folder / 'ms.csv', parse_dates=[DEMO_DATE])
     return DemoClient(data, json.loads((folder / 'ms_truth.json').read_text()))
+
+# %% ../nbs/00_demo_data.ipynb #c9694517
+def assert_close_json(actual, # a JSON-ready value
+                      expected, # the value it should equal
+                      rtol: float = 1e-9, # relative tolerance on floats
+                      atol: float = 1e-12, # absolute tolerance, for floats that should be zero
+                      where: str = 'truth', # the path named in the error
+                     ):
+    "Assert two JSON-ready values are equal: same keys, lengths, strings and ints; floats within `rtol` (or `atol` near zero)."
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and set(actual) == set(expected), \
+            f"{where}: keys differ: {sorted(set(actual) ^ set(expected)) if isinstance(actual, dict) else type(actual).__name__}"
+        for k in expected: assert_close_json(actual[k], expected[k], rtol, atol, f"{where}['{k}']")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), f"{where}: lengths differ"
+        for j, (a, e) in enumerate(zip(actual, expected)): assert_close_json(a, e, rtol, atol, f"{where}[{j}]")
+    elif isinstance(expected, float) or isinstance(actual, float):
+        assert np.isclose(actual, expected, rtol=rtol, atol=atol), f"{where}: {actual!r} != {expected!r} (rtol {rtol}, atol {atol})"
+    else: assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+def assert_same_client_data(actual: pd.DataFrame, # a client's weekly data
+                            expected: pd.DataFrame, # the data it should equal
+                           ):
+    "Assert two client tables agree: same columns and dates exactly, each number within its column's rounding step."
+    assert list(actual.columns) == list(expected.columns), f"columns differ: {list(actual.columns)} vs {list(expected.columns)}"
+    assert len(actual) == len(expected), f"{len(actual)} rows vs {len(expected)}"
+    for col in expected.columns:
+        a, e = actual[col], expected[col]
+        if not pd.api.types.is_numeric_dtype(e):
+            bad = np.flatnonzero(a.astype(str).to_numpy() != e.astype(str).to_numpy())
+        else:
+            step = 1.0 if pd.api.types.is_integer_dtype(e) else 0.01   # a unit for counts, a cent for money
+            bad = np.flatnonzero(~(np.abs(a.to_numpy(float) - e.to_numpy(float)) <= step * (1 + 1e-6)))
+        assert not len(bad), f"column '{col}', row {bad[0]}: {a.iloc[bad[0]]!r} != {e.iloc[bad[0]]!r}"
