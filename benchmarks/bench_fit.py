@@ -12,6 +12,8 @@ Run by hand, not in CI (several minutes on 2 cores):
     .venv/bin/python benchmarks/bench_fit.py --mode holdout --new-data   # same, as for a client whose data changed since the last run
     .venv/bin/python benchmarks/bench_fit.py --guide-priors          # also the toolkit with the guide's exact priors
     .venv/bin/python benchmarks/bench_fit.py --mode clients --seeds 1 2 3 4   # house defaults on clients unlike the demo client
+    .venv/bin/python benchmarks/bench_fit.py --mode adaptation --seeds 1 2    # the toolkit's decorrelation vs nutpie's low_rank,
+                                                                      # on the demo client and the clients above (no retry)
 
 Each configuration runs in its own process, so that peak memory (max RSS of the process and the chain processes
 it starts) and compilation are measured per configuration. PyTensor keeps numba compilations on disk, keyed by the
@@ -36,7 +38,7 @@ def run_child(kind: str, args: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 def diagnostics(idata, var_names, wall):
-    from pymc_toolkit.pymc_model import sampler_diagnostics
+    from pymc_toolkit.sampling import sampler_diagnostics
     d = sampler_diagnostics(idata, var_names)
     return {**d, 'wall_s': wall, 'min_ess_bulk_per_s': d['min_ess_bulk'] / wall}
 
@@ -97,6 +99,18 @@ def child(spec: dict) -> dict:
         res = {**diagnostics(model.mmm.idata, model.free_parameters(), wall), 'retried_for': model.diagnostics['retried_for'],
                'problems': convergence_problems(model.diagnostics)}
         contrib = model.contribution_draws()
+    elif spec['kind'] == 'adaptation':  # one fit's sampling, by the toolkit's decorrelation or nutpie's own adaptation
+        from pymc_toolkit.pymc_model import PymcModel
+        from pymc_toolkit.sampling import SharedSampling
+        model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], time_varying_media=True,
+                          chains=chains, draws=draws, tune=tune, random_seed=seed, target_accept=spec['target_accept'])
+        start = time.perf_counter()
+        model.fit(shared=SharedSampling(adaptation=spec['adaptation']), retry=False, posterior_predictive=False)
+        wall = time.perf_counter() - start
+        sampling = float(model.mmm.idata.posterior.attrs['sampling_time'])  # nutpie's sampling, pilot included, compilation not
+        d = model.diagnostics
+        return {**{k: d[k] for k in ('divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'target_accept')},
+                'wall_s': wall, 'sampling_s': sampling, 'ess_per_sampling_s': d['min_ess_bulk'] / sampling}
     elif spec['kind'] in ('holdout_fleet', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'holdout_fleet_all_draws', 'independent_fits', 'one_fit', 'one_fit_stopping'):
         from pymc_toolkit.pymc_model import PymcModel, SharedSampling
         from pymc_toolkit.fleets import split_weeks
@@ -130,13 +144,15 @@ def row(name, r):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--child', help=argparse.SUPPRESS)
-    p.add_argument('--mode', choices=['fit', 'holdout', 'clients'], default='fit')
+    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation'], default='fit')
     p.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help="clients mode: the seeds of each client's fits")
     p.add_argument('--chains', type=int, default=4); p.add_argument('--draws', type=int, default=1000)
     p.add_argument('--tune', type=int, default=1000); p.add_argument('--seed', type=int, default=42)
     p.add_argument('--plain-samplers', nargs='+', default=['default'], help="PyMC-Marketing's sampler(s); 'default' is PyMC NUTS")
     p.add_argument('--toolkit-samplers', nargs='+', default=['default'], help="toolkit sampler(s); 'default' is its default")
     p.add_argument('--guide-priors', action='store_true', help="also fit the toolkit with the user guide's exact priors")
+    p.add_argument('--adaptations', nargs='+', default=['decorrelated:0.9', 'low_rank:0.9'],
+                   help="adaptation mode: the samplings compared, as adaptation:target_accept")
     p.add_argument('--new-data', action='store_true', help="data no compilation on disk has seen (as after a data refresh)")
     a = p.parse_args()
     if a.child:
@@ -161,6 +177,23 @@ def main():
             r = results[name]
             print(f"ratio {name} / {names[0]}: wall x{r['wall_s'] / ref['wall_s']:.2f}, "
                   f"min-bulk-ESS per second x{r['min_ess_bulk_per_s'] / max(ref['min_ess_bulk_per_s'], 1e-9):.1f}")
+    elif a.mode == 'adaptation':
+        # adaptation:target_accept asked (the decorrelated stage raises it to 0.97 itself)
+        configs = {c: float(ta) for c, ta in (x.split(':') for x in a.adaptations)}
+        print(f"\nSampling one fit, {a.chains} chains x {a.draws} draws (+{a.tune} tune), guide configuration, no retry; "
+              f"ESS/s = min bulk ESS per second of nutpie sampling (compilation excluded)")
+        for name in [None, *other_clients()]:
+            for seed in a.seeds:
+                row_ = {}
+                for adaptation, ta in configs.items():
+                    r = row_[adaptation] = run_child('adaptation', {**base, 'client': name, 'seed': seed, 'adaptation': adaptation, 'target_accept': ta})
+                    print(f"{name or 'demo':16s} seed {seed} {adaptation:12s}: sampling {r['sampling_s']:6.1f} s (wall {r['wall_s']:6.1f}), "
+                          f"div {r['divergences']:3d}, r_hat {r['max_r_hat']:.4f}, ESS {r['min_ess_bulk']:5.0f}/{r['min_ess_tail']:5.0f}, "
+                          f"ESS/s {r['ess_per_sampling_s']:6.1f}", flush=True)
+                results[f"{name or 'demo'} seed {seed}"] = row_
+                if {'decorrelated', 'low_rank'} <= set(row_):
+                    print(f"{'':16s} ratio decorrelated / low_rank ESS/s: "
+                          f"x{row_['decorrelated']['ess_per_sampling_s'] / max(row_['low_rank']['ess_per_sampling_s'], 1e-9):.2f}", flush=True)
     elif a.mode == 'clients':
         print(f"\nHouse defaults (MM, lag 4, time-varying media), {a.chains} chains x {a.draws} draws (+{a.tune} tune), clients unlike the demo client")
         for name in other_clients():

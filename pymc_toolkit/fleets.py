@@ -16,7 +16,8 @@ import pandas as pd
 from .client_config import ClientConfig, ClientDataError
 from .demo_data import atomic_folder
 from .metrics import score
-from .pymc_model import CI_PROB, CONVERGENCE_THRESHOLDS, PymcModel, SharedSampling, convergence_problems, interval
+from .pymc_model import CI_PROB, PymcModel, interval, lazy_method
+from .sampling import CONVERGENCE_THRESHOLDS, SharedSampling, convergence_problems
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ class FleetResult:
         return out
 
     def __repr__(self): return f"FleetResult({self.fleet!r}, {self.client_id!r})\n" + pformat(self.summary(), sort_dicts=False)
+
+    generate_report = lazy_method('reports', 'generate_report')  # the fleet's HTML page: see 09_reports
 
 # %% ../nbs/05_fleets.ipynb #95c93790
 def split_weeks(config: ClientConfig, # the client's data
@@ -214,6 +217,8 @@ class HoldoutFleet(list):
             (tmp / 'holdout.json').write_text(json.dumps({'horizons': [r.options['test_weeks'] for r in self]}))
         return Path(path)
 
+    generate_report = lazy_method('reports', 'generate_report')  # one page with every horizon: see 09_reports
+
     @staticmethod
     def load(path: str | Path) -> HoldoutFleet:
         "Load a holdout fleet saved with `HoldoutFleet.save`."
@@ -234,7 +239,7 @@ def holdout_fleet(model: PymcModel, # model whose settings, priors and data to u
     splits = [split_weeks(model.config, h, model.lag_max) for h in holdouts]  # every horizon checked before any fit
     health_problems([], None, thresholds)
     results, shared = HoldoutFleet(), SharedSampling(warm_start=bool(warm_start), stop_when_converged=stop_when_converged)
-    shared.prepare(*(model.with_config(train) for train, _ in splits[1:]))
+    shared.prepare(*(model.with_config(train).sampling_model for train, _ in splits[1:]))
     def keep(fitted: PymcModel, test: ClientConfig, compiled_ahead: bool):
         results.append(production_result(fitted, test, thresholds))
         results[-1].fleet, results[-1].options['compiled_ahead'] = 'holdout', compiled_ahead
@@ -247,7 +252,3 @@ def holdout_fleet(model: PymcModel, # model whose settings, priors and data to u
         shared.beside(functools.partial(keep, fitted, test, shared.reuses > reuses))
     shared.finish_jobs()
     return results
-
-# %% ../nbs/05_fleets.ipynb #97b3b115
-PymcModel.production_fleet = production_fleet
-PymcModel.holdout_fleet = holdout_fleet

@@ -81,5 +81,3 @@ def _actual_for(config: ClientConfig, plan_cfg: ClientConfig, actual: pd.DataFra
     missing = plan_cfg.dates[~plan_cfg.dates.isin(y.index)]
     if len(missing): raise ClientDataError(f"actual has no value for the planned week {missing.iloc[0].date()}.")
     return y.loc[plan_cfg.dates].to_numpy(float)
-
-PymcModel.forecast_fleet = forecast_fleet

@@ -4,16 +4,14 @@
 
 # %% ../nbs/03_pymc_model.ipynb #6d0bde5a
 from __future__ import annotations
-import ctypes, dataclasses, json, logging, math, os, shutil, tempfile, threading, time, warnings
-from contextlib import contextmanager, nullcontext
+import importlib, json, logging, os, time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-import arviz as az
-from threadpoolctl import threadpool_limits
+import pymc as pm
 from pymc_marketing.mmm import MMM
 from pymc_marketing.mmm.scaling import FixedScaling, Scaling
 
@@ -21,100 +19,26 @@ from .client_config import ClientConfig, ClientDataError
 from .demo_data import atomic_folder
 from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick, priors_from_dict,
                                  priors_to_dict, resolve_priors)
+from .sampling import (CONVERGENCE_THRESHOLDS, DEFAULT_SAMPLER, RETRY_TARGET_ACCEPT, WARM_TARGET_ACCEPT, WARM_TUNE,
+                                   SharedSampling, check_sampler_settings, convergence_problems, retry_reasons,
+                                   sampler_diagnostics, single_threaded_blas, warnings_to_log)
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT',
-           'PILOT_DRAWS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'STOP_MARGIN', 'STOP_MIN_FRACTION', 'CI_PROB',
-           'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'check_sampler_settings', 'single_threaded_blas',
-           'warnings_to_log', 'sampler_diagnostics', 'convergence_problems', 'PymcModel', 'internal_name',
-           'baseline_rows', 'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds',
-           'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling', 'retry_reasons', 'interval',
-           'is_spend_channel']
+__all__ = ['logger', 'CI_PROB', 'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'lazy_method', 'PymcModel', 'internal_name',
+           'ToolkitMMM', 'interval', 'is_spend_channel']
 
-# %% ../nbs/03_pymc_model.ipynb #3bab9ed1
-NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
-DEFAULT_SAMPLER = dict(chains=4, draws=1000, tune=1000, target_accept=0.9, nuts_sampler='nutpie', random_seed=42)
-
-def check_sampler_settings(chains: int, draws: int, tune: int, target_accept: float, nuts_sampler: str, random_seed: int | None):
-    "Raise a `PriorConfigError` naming the first sampler setting that is out of range."
-    for name, value, low in (('chains', chains, 1), ('draws', draws, 1), ('tune', tune, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise PriorConfigError(f"Sampler setting {name}={value!r} must be an integer >= {low}.")
-    if not isinstance(target_accept, (int, float)) or not 0 < target_accept < 1:
-        raise PriorConfigError(f"Sampler setting target_accept={target_accept!r} must be a number strictly between 0 and 1 (e.g. 0.9).")
-    if nuts_sampler not in NUTS_SAMPLERS:
-        raise PriorConfigError(f"Sampler setting nuts_sampler={nuts_sampler!r} is unknown: choose one of {', '.join(NUTS_SAMPLERS)}.")
-    if random_seed is not None and (isinstance(random_seed, bool) or not isinstance(random_seed, (int, np.integer)) or random_seed < 0):
-        raise PriorConfigError(f"Sampler setting random_seed={random_seed!r} must be a non-negative integer or None.")
-
-# %% ../nbs/03_pymc_model.ipynb #39e9075e
-_BLAS_VARS = ('OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'OMP_NUM_THREADS')
-
-@contextmanager
-def single_threaded_blas():
-    "Limit BLAS to one thread here and in child processes started inside the block."
-    saved = {k: os.environ.get(k) for k in _BLAS_VARS}
-    os.environ.update({k: '1' for k in _BLAS_VARS})
-    try:
-        with threadpool_limits(limits=1, user_api='blas'): yield
-    finally:
-        for k, v in saved.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
-
-# %% ../nbs/03_pymc_model.ipynb #e71f8e71
-@contextmanager
-def warnings_to_log(log: logging.Logger = logger):
-    "Re-emit every warning raised inside the block as a log record (WARNING level)."
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always')
-        try: yield caught
-        finally:
-            seen = set()
-            for w in caught:
-                msg = f"{w.category.__name__}: {w.message}"
-                if msg not in seen: seen.add(msg); log.warning(msg)
-
-# %% ../nbs/03_pymc_model.ipynb #d5effcef
-CONVERGENCE_THRESHOLDS = dict(max_r_hat=1.01, min_ess_bulk=400, min_ess_tail=400, max_divergence_rate=0.0)
-
-def _tree_depth(stats: xr.Dataset) -> tuple[int, int]:
-    "Deepest tree and number of draws that hit the depth limit, whichever sampler wrote the stats."
-    depth = next((stats[k] for k in ('tree_depth', 'depth') if k in stats), None)
-    hits = next((stats[k] for k in ('reached_max_treedepth', 'maxdepth_reached') if k in stats), None)
-    return (int(depth.max()) if depth is not None else -1), (int(hits.sum()) if hits is not None else 0)
-
-def sampler_diagnostics(idata: xr.DataTree, # fitted inference data
-                        var_names: list[str], # free parameters to check
-                       ) -> dict[str, Any]:
-    "Divergences, tree depth, worst R-hat and smallest ESS of a fit."
-    stats = idata.sample_stats.to_dataset()
-    post = idata.posterior.to_dataset()[var_names]
-    depth, hits = _tree_depth(stats)
-    n_draws = int(stats.sizes['chain'] * stats.sizes['draw'])
-    flat = lambda ds: np.concatenate([np.atleast_1d(v.values).ravel() for v in ds.data_vars.values()])
-    divergences = int(stats['diverging'].sum())
-    return {'divergences': divergences, 'divergence_rate': divergences / n_draws,
-            'max_tree_depth': depth, 'max_tree_depth_hits': hits,
-            'max_r_hat': float(np.nanmax(flat(az.rhat(post)))),
-            'min_ess_bulk': float(np.nanmin(flat(az.ess(post, method='bulk')))),
-            'min_ess_tail': float(np.nanmin(flat(az.ess(post, method='tail')))),
-            'chains': int(stats.sizes['chain']), 'draws': int(stats.sizes['draw'])}
-
-def convergence_problems(diag: dict, # output of `sampler_diagnostics`
-                         thresholds: dict | None = None, # overrides of CONVERGENCE_THRESHOLDS
-                        ) -> list[str]:
-    "Plain-language reasons why a fit should not be trusted (empty when it converged)."
-    t = {**CONVERGENCE_THRESHOLDS, **(thresholds or {})}
-    out = []
-    if diag['divergence_rate'] > t['max_divergence_rate']:
-        out.append(f"{diag['divergences']} divergent transitions ({diag['divergence_rate']:.1%} of draws)")
-    if diag['max_r_hat'] > t['max_r_hat']: out.append(f"max r_hat {diag['max_r_hat']:.3f} > {t['max_r_hat']}")
-    if diag['min_ess_bulk'] < t['min_ess_bulk']: out.append(f"min bulk ESS {diag['min_ess_bulk']:.0f} < {t['min_ess_bulk']}")
-    if diag['min_ess_tail'] < t['min_ess_tail']: out.append(f"min tail ESS {diag['min_ess_tail']:.0f} < {t['min_ess_tail']}")
-    return out
+# %% ../nbs/03_pymc_model.ipynb #81f66321
+def lazy_method(module: str, # the module of pymc_toolkit that holds the function, e.g. 'fleets'
+                name: str, # the function; it takes the object as its first argument
+               ):
+    "A method that imports `pymc_toolkit.<module>` when first called and runs `<name>(self, ...)`."
+    def method(self, *args, **kwargs):
+        return getattr(importlib.import_module(f'pymc_toolkit.{module}'), name)(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"`pymc_toolkit.{module}.{name}` on this object: see it for the arguments."
+    return method
 
 # %% ../nbs/03_pymc_model.ipynb #333d84ff
 class PymcModel:
@@ -195,6 +119,13 @@ class PymcModel:
         return (f"PymcModel('{self.client_id}': {self.saturation_name} saturation, {self.adstock_name} adstock "
                 f"(lag {self.lag_max}){tv}; {state})")
 
+    # The fleets, called as the user guide calls them (`model.production_fleet()`); explained in 05-08.
+    production_fleet = lazy_method('fleets', 'production_fleet')
+    holdout_fleet = lazy_method('fleets', 'holdout_fleet')
+    recovery_fleet = lazy_method('recovery_fleet', 'recovery_fleet')
+    stability_fleet = lazy_method('stability_fleet', 'stability_fleet')
+    forecast_fleet = lazy_method('forecast_fleet', 'forecast_fleet')
+
 # %% ../nbs/03_pymc_model.ipynb #0590ac6a
 from fastcore.basics import patch
 
@@ -217,366 +148,52 @@ def external(self: PymcModel, da: xr.DataArray | xr.Dataset) -> xr.DataArray | x
         if dim in da.coords: da = da.assign_coords({dim: [back.get(v, v) for v in da[dim].to_numpy()]})
     return da
 
+class ToolkitMMM(MMM):
+    "PyMC-Marketing's `MMM`, whose MCMC step draws through the toolkit's sampling engine when it is given one."
+    engine: SharedSampling | None = None  # set before `fit` (nutpie); None: PyMC-Marketing's own `pm.sample`
+
+    def sampling_model(self) -> pm.Model:
+        "The PyMC model the sampler sees: PyMC-Marketing's, with data and dims frozen into the graph."
+        return self._get_sampling_model()
+
+    def _fit_mcmc(self, sampler_kwargs: dict) -> xr.DataTree:
+        "Sample with `engine`, then compute the deterministics as PyMC-Marketing does after nutpie; without one, as PyMC-Marketing does."
+        if self.engine is None: return super()._fit_mcmc(sampler_kwargs)
+        model, k = self.sampling_model(), sampler_kwargs
+        idata = self.engine.sample(model, chains=k['chains'], draws=k['draws'], tune=k['tune'], target_accept=k['target_accept'],
+                                   random_seed=k.get('random_seed'), progressbar=bool(k.get('progressbar')), retry=k.get('retry', True))
+        with model: pm.compute_deterministics(idata, extend_dataset=True, progressbar=False)
+        return idata
+
 @patch
-def build_mmm(self: PymcModel) -> MMM:
-    "A new, unfitted PyMC-Marketing `MMM` with this model's components, priors and fixed scales."
+def build_mmm(self: PymcModel) -> ToolkitMMM:
+    "A new, unfitted PyMC-Marketing `MMM` (as `ToolkitMMM`) with this model's components, priors and fixed scales."
     cfg = self.config
     adstock_cls, saturation_cls = pick(ADSTOCKS, self.adstock_name, 'adstock')[0], pick(SATURATIONS, self.saturation_name, 'saturation')[0]
     scaling = Scaling(target=FixedScaling(dims=(), value=cfg.scales[cfg.target_name]),
                       channel=FixedScaling(dims=(), value={internal_name(c): cfg.scales[c] for c in cfg.channel_names}))
-    return MMM(date_column=internal_name(cfg.date_column), target_column=internal_name(cfg.target_name),
-               channel_columns=[internal_name(c) for c in cfg.channel_names],
-               control_columns=[internal_name(c) for c in cfg.control_names] or None, adstock=adstock_cls(l_max=self.lag_max),
-               saturation=saturation_cls(), time_varying_media=self.time_varying_media,
-               time_varying_intercept=self.time_varying_intercept, yearly_seasonality=self.yearly_seasonality,
-               scaling=scaling, model_config=dict(self.model_priors))
-
-# %% ../nbs/03_pymc_model.ipynb #a781c18f
-WARM_TUNE = 150
-WARM_TARGET_ACCEPT = 0.97
-PILOT_DRAWS = 150
-RETRY_TARGET_ACCEPT = 0.99
-RETRY_DRAWS_FACTOR = 2
-STOP_MARGIN = 1.25  # a fit that stops early has at least this times the ESS thresholds
-STOP_MIN_FRACTION = 0.25  # ... and at least this fraction of its draws
-_COMPILE_LOCK = threading.Lock()
-_LOGP_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
-                              ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled log-density and gradient
-_EXPAND_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double),
-                                ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled map to the draws
-
-def baseline_rows(compiled, # a nutpie-compiled PyMC model
-                 ) -> list[int]:
-    "Positions of the scalar intercept parameters in the sampler's unconstrained vector."
-    names, slices, shapes = compiled.shape_info
-    return [int(s.start) for n, s, shape in zip(names, slices, shapes)
-            if n.startswith('intercept') and tuple(shape) == () and s.stop <= compiled.n_dim]
-
-@dataclasses.dataclass
-class Decorrelation:
-    "Sampling coordinates `z` with `x = mean + z + E z`, where E regresses the `rows` of x on all the other coordinates."
-    mean: np.ndarray # posterior mean of the unconstrained parameters x
-    rows: np.ndarray # the decorrelated coordinates
-    coef: np.ndarray # one row per decorrelated coordinate: its regression on the others (zero at `rows`)
-
-    @classmethod
-    def from_draws(cls, draws: np.ndarray, # unconstrained draws of a previous posterior, one row per draw
-                   rows: list[int], # coordinates to decorrelate from the others
-                  ) -> Decorrelation:
-        "Fit the regressions on the previous draws."
-        mean, rows = draws.mean(0), np.asarray(rows, dtype=np.int64)
-        others, centred = np.setdiff1d(np.arange(draws.shape[1]), rows), draws - draws.mean(0)
-        coef = np.zeros((len(rows), draws.shape[1]))
-        if len(rows): coef[:, others] = np.linalg.lstsq(centred[:, others], centred[:, rows], rcond=None)[0].T
-        return cls(mean, rows, coef)
-
-    def to_x(self, z: np.ndarray) -> np.ndarray:
-        "The model's unconstrained parameters for sampling coordinates `z` (one row per draw)."
-        x = self.mean + z
-        x[..., self.rows] += z @ self.coef.T
-        return x
-
-    def to_z(self, x: np.ndarray) -> np.ndarray:
-        "The sampling coordinates of the model's unconstrained parameters `x` (E z = E (x - mean), as E E = 0)."
-        z = x - self.mean
-        z[..., self.rows] -= z @ self.coef.T
-        return z
-
-    def wrap(self, compiled, # a nutpie-compiled PyMC model (kept alive by the caller: the wrapper calls its functions)
-            ):
-        "`compiled` with its log-density, gradient, draws and start points in the coordinates `z`."
-        import numba
-        n, mean, rows, coef = compiled.n_dim, self.mean.copy(), self.rows.copy(), self.coef.copy()
-        logp_x, expand_x = _LOGP_FUNC(compiled.compiled_logp_func.address), _EXPAND_FUNC(compiled.compiled_expand_func.address)
-
-        @numba.njit
-        def to_x(z):
-            x = mean + z
-            for k in range(len(rows)):
-                for j in range(n): x[rows[k]] += coef[k, j] * z[j]
-            return x
-
-        @numba.cfunc(compiled.compiled_logp_func._sig)
-        def logp_z(dim, z_, grad_, logp_, user_data_):
-            if dim != n: return -1
-            x, grad_x, grad = to_x(numba.carray(z_, (n,))), np.empty(n), numba.carray(grad_, (n,))
-            code = logp_x(dim, x.ctypes, grad_x.ctypes, logp_, user_data_)  # the Jacobian of x(z) is 1
-            for j in range(n): grad[j] = grad_x[j]
-            for k in range(len(rows)):
-                for j in range(n): grad[j] += coef[k, j] * grad_x[rows[k]]
-            return code
-
-        @numba.cfunc(compiled.compiled_expand_func._sig)
-        def expand_z(dim, expanded, z_, out_, user_data_):
-            if dim != n: return -1
-            return expand_x(dim, expanded, to_x(numba.carray(z_, (n,))).ctypes, out_, user_data_)
-
-        start = compiled.initial_point_func
-        return dataclasses.replace(compiled, compiled_logp_func=logp_z, compiled_expand_func=expand_z,
-                                   initial_point_func=lambda seed: np.ascontiguousarray(self.to_z(start(seed))))
-
-def same_graph(a, # (logp graph, value variables) of one model
-               b, # the same of another
-              ) -> bool:
-    "True when two models' log-densities are the same graph, constants (frozen data) included."
-    from pytensor.graph.basic import equal_computations
-    (ga, va), (gb, vb) = a, b
-    if [v.name for v in va] != [v.name for v in vb] or [v.type for v in va] != [v.type for v in vb]: return False
-    return equal_computations([ga], [gb], in_xs=list(va), in_ys=list(vb))
-
-def drawn(idata: xr.DataTree, # a nutpie run's draws, the shorter chains padded with NaN to the longest
-         ) -> int:
-    "How many draws every chain has."
-    return int((~np.isnan(idata.sample_stats['logp'])).sum('draw').min())
-
-def common_draws(idata: xr.DataTree, # a nutpie run's draws, the shorter chains padded with NaN to the longest
-                 n: int | None = None, # draws per chain to keep (default: as many as every chain has)
-                ) -> xr.DataTree:
-    "`idata`'s first `n` draws of every chain (a run inspected or stopped mid-way pads the shorter chains with NaN)."
-    most = drawn(idata)
-    if n is None: n = most
-    elif n > most: raise ValueError(f"Only {most} draws in every chain, not {n}.")
-    out = idata.copy()
-    for g in idata.children:
-        if not g.startswith('warmup') and 'draw' in idata[g].dims:
-            out[g] = xr.DataTree(idata[g].to_dataset().isel(draw=slice(0, n)))
-    return out
-
-def stop_thresholds() -> dict:
-    "The thresholds a run must meet to stop early: `CONVERGENCE_THRESHOLDS` with `STOP_MARGIN` times the ESS."
-    t = CONVERGENCE_THRESHOLDS
-    return {**t, 'min_ess_bulk': STOP_MARGIN * t['min_ess_bulk'], 'min_ess_tail': STOP_MARGIN * t['min_ess_tail']}
-
-def first_stop_check(chains: int, draws: int, # the run's chains and most draws per chain
-                    ) -> int:
-    "Draws per chain at which a run first looks whether it can stop: `STOP_MIN_FRACTION` of its draws, and not before one draw per ESS asked."
-    t = stop_thresholds()
-    return min(draws, max(math.ceil(STOP_MIN_FRACTION * draws), math.ceil(max(t['min_ess_bulk'], t['min_ess_tail']) / chains)))
-
-def next_stop_check(diag: dict, # diagnostics of the draws so far (`sampler_diagnostics`)
-                    draws: int, # the most draws per chain the run makes
-                   ) -> int:
-    "Draws per chain at which to look again whether the run can stop; `draws` if only its end is left."
-    t, n = stop_thresholds(), diag['draws']
-    if diag['divergences'] > t['max_divergence_rate'] * diag['chains'] * draws: return draws  # too many for any length
-    short = min(diag['min_ess_bulk'] / t['min_ess_bulk'], diag['min_ess_tail'] / t['min_ess_tail'], 1)
-    guess = math.ceil(n / max(short, 0.01))  # ESS grows about as the draws do
-    step = min(max(guess, n + math.ceil(draws / 20)), n + (draws - n) // 2)  # never skip more than half of what is left
-    return step if step < draws - draws / 20 else draws  # nothing to gain in the last 5%
-
-def finished(run) -> bool:
-    "Whether a nutpie run started with `blocking=False` is done (nutpie 0.16 raises `TimeoutError` while it runs)."
-    try: return bool(run.is_finished)
-    except TimeoutError: return False
-
-class SharedSampling:
-    "How nutpie samples a fit (decorrelated; in two stages when cold; stopped once converged, if asked) and the work a fleet's fits share: compilations, warm starts, jobs beside sampling."
-    def __init__(self, warm_start: bool = False, # start each fit after the first at draws of the previous posterior
-                 warm_tune: int = WARM_TUNE, # tuning steps of a warm-started fit, and of a cold fit's decorrelated stage
-                 pilot_draws: int = PILOT_DRAWS, # draws per chain a cold fit's pilot stage keeps to learn the decorrelation
-                 stop_when_converged: bool = False, # a fit stops drawing once its draws meet `stop_thresholds` (a restart never does)
-                ):
-        check_sampler_settings(1, pilot_draws, warm_tune, 0.5, 'nutpie', None)
-        self.warm_start, self.warm_tune, self.pilot_draws = bool(warm_start), int(warm_tune), int(pilot_draws)
-        self.stop_when_converged = bool(stop_when_converged)
-        self.sampled_with = {'target_accept': None, 'decorrelated': False, 'stopped_early': False}  # how the last fit's kept draws were sampled
-        self.free_names: list[str] = []  # the last compiled model's free parameters
-        self.compiled: list[tuple[tuple, Any, Any]] = []  # ((logp graph, value variables), compile options, compiled model)
-        self.previous: np.ndarray | None = None  # previous fit's unconstrained draws, one row per draw
-        self.previous_layout: tuple | None = None  # names and size of those rows
-        self.compiles = self.reuses = self.compiled_ahead = 0
-        self.upcoming: list[PymcModel] = []  # the fleet's next fits, compiled one per sampling run of the current fit
-        self.jobs: list = []  # the fleet's other work (callables), done while the next fit samples
-        self.job_errors: list[Exception] = []  # what those jobs raised, to be raised in the fleet's thread
-        self._layout = self._options = self._decorrelation = None
-
-    @property
-    def ready(self) -> bool: return self.warm_start and self.previous is not None
-
-    def tune(self, tune: int) -> int:
-        "Tuning steps for the next fit: `warm_tune` when it will start from the previous posterior."
-        return min(tune, self.warm_tune) if self.ready else tune
-
-    def pilot_tune(self, tune: int) -> int:
-        "Tuning steps of a cold fit's pilot stage (0: too little tuning for two stages, the fit runs in one)."
-        pilot = tune - self.pilot_draws - self.warm_tune
-        return pilot if pilot >= self.pilot_draws else 0
-
-    def idata_kwargs(self) -> dict:
-        "Ask nutpie (through `pm.sample`) for the unconstrained draws a warm start or a retry needs."
-        return {'idata_kwargs': {'include_transformed': True}}
-
-    def prepare(self, *models: PymcModel, # the fleet's next fits (unfitted), in the order they will run
-               ):
-        "Compile the next fits' models in the background, one while each fit of this fleet samples."
-        self.upcoming.extend(models)
-
-    def _cached(self, compile_model, model, **options):
-        "The compiled model of an earlier fit with the same graph and options, or a new compilation."
-        key = (model.logp(), model.value_vars)
-        compiled = next((c for k, o, c in self.compiled if o == repr(options) and same_graph(k, key)), None)
-        if compiled is not None:
-            self.reuses += 1
-            logger.info("Reusing the compiled model: same graph and data as an earlier fit of this fleet.")
-            return compiled
-        compiled = compile_model(model, **options)
-        self.compiled.append((key, repr(options), compiled))
-        self.compiles += 1
-        return compiled
-
-    def _compile(self, compile_model, model, **options):
-        compiled = self._cached(compile_model, model, **options)
-        self.free_names = [rv.name for rv in model.free_RVs]
-        self._options = options
-        self._layout, self._decorrelation = (compiled.n_dim, tuple(compiled.shape_info[0])), None
-        if self.ready:
-            if self._layout != self.previous_layout:
-                raise RuntimeError(f"Warm start impossible: the parameters {self._layout} differ from the previous fit's {self.previous_layout}.")
-            compiled = self._decorrelated(compiled, self.previous)
-        return compiled  # the cache keeps the unwrapped model, whose functions the wrapper calls
-
-    def beside(self, job, # a callable without arguments, e.g. scoring a fit that is done
-              ):
-        "Do `job` while the next fit samples (in the worker that compiles ahead), or at `finish_jobs` if none does."
-        self.jobs.append(job)
-
-    def finish_jobs(self):
-        "Do the jobs no sampling took, in this thread, then raise the first error any job had."
-        while self.jobs: self.jobs.pop(0)()
-        self.raise_job_errors()
-
-    def raise_job_errors(self):
-        "Raise the first error of a job done beside a sampling run."
-        if self.job_errors: raise self.job_errors.pop(0)
-
-    def _work_beside(self, compile_model, options: dict | None):
-        "The worker's work while a fit samples: compile the next fit ahead, then do the queued jobs."
-        if self.upcoming and options is not None: self._compile_upcoming(compile_model, self.upcoming.pop(0), options)
-        while self.jobs:
-            job = self.jobs.pop(0)
-            try: job()
-            except Exception as e: self.job_errors.append(e)  # raised by `raise_job_errors` in the fleet's thread
-
-    def _compile_upcoming(self, compile_model, model: PymcModel, options: dict):
-        "Build `model`'s MMM and compile it as `pm.sample` will (runs in a worker thread while the current fit samples)."
-        start = time.perf_counter()
-        try:
-            X, y = model.model_inputs()
-            mmm = model.build_mmm()
-            mmm.build_model(X, y)
-            self._cached(compile_model, mmm._get_sampling_model(), **options)
-        except Exception as e:  # the next fit then builds and compiles in the foreground, and raises there if it must
-            logger.warning("Could not compile the next fit ahead (%s: %s); it will compile when it starts.", type(e).__name__, e)
-            return
-        self.compiled_ahead += 1
-        logger.info("Compiled the next fit's model (%d weeks) while sampling, in %.1f s.", len(model.config.data), time.perf_counter() - start)
-
-    def _sample(self, sample, compile_model, compiled, **kwargs):
-        "nutpie's `sample`: decorrelated (in two stages when cold), with the next upcoming fit compiling and the jobs done meanwhile."
-        # the worker is joined before the sampler returns, so the cache is never used by two threads at once
-        worker = None
-        if (self.upcoming and self._options is not None) or self.jobs:
-            worker = threading.Thread(target=self._work_beside, args=(compile_model, self._options),
-                                      name='pymc_toolkit-beside-sampling', daemon=True)
-            worker.start()
-        try:
-            if self._decorrelation is None and self.pilot_tune(kwargs['tune']):  # its wrapper compiles with numba only, under
-                compiled, kwargs = self._pilot(sample, compiled, kwargs)      # numba's own lock, never beside PyTensor's
-            decorrelated = self._decorrelation is not None
-            target_accept = kwargs['target_accept'] = max(kwargs['target_accept'], WARM_TARGET_ACCEPT) if decorrelated else kwargs['target_accept']
-            self.sampled_with = {'target_accept': target_accept, 'decorrelated': decorrelated, 'stopped_early': False}
-            if self.stop_when_converged: return self._until_converged(sample, compiled, kwargs)
-            return sample(compiled, **kwargs)
-        finally:
-            if worker is not None: worker.join()
-
-    def _until_converged(self, sample, compiled, kwargs: dict):
-        "nutpie's `sample`, every chain at once, cut at the first look whose draws meet `stop_thresholds`."
-        chains, draws, tune, callback, done = kwargs['chains'], kwargs['draws'], kwargs['tune'], kwargs.get('progress_callback'), [0]
-        def track(progress):  # nutpie reports every 0.1 s the draws each chain finished, tuning included
-            done[0] = min(p.finished_draws for p in progress) - tune
-            if callback is not None: callback(progress)
-        # one thread per chain, so that the chains advance together and the run can be cut at any draw
-        run = sample(compiled, **{**kwargs, 'cores': chains, 'blocking': False, 'progress_callback': track})
-        check, ended = first_stop_check(chains, draws), None
-        while check < draws:
-            if ended is None and not finished(run):
-                time.sleep(0.1)
-                if done[0] < check: continue
-                trace = run.inspect()  # the chains go on meanwhile
-                if drawn(trace) < check: continue  # nutpie stores the draws a little after it reports them
-            else:  # the run ended before this look: the looks, and the cut, are the same as if it had not
-                if ended is None: ended = run.wait()
-                trace = ended
-            # each look is at exactly the first `check` draws of every chain, and so is the cut: the same for the same seed
-            start, diag = time.perf_counter(), sampler_diagnostics(common_draws(trace, check), self.free_names)
-            problems = convergence_problems(diag, stop_thresholds())
-            logger.debug("After %d draws per chain (checked in %.2f s): %s.", check, time.perf_counter() - start, '; '.join(problems) or 'converged')
-            if not problems:
-                self.sampled_with['stopped_early'] = True
-                logger.info("Stopped after %d of %d draws per chain: the draws so far met the thresholds with %gx the ESS "
-                            "(r_hat %.3f, ESS %.0f/%.0f).", check, draws, STOP_MARGIN, diag['max_r_hat'], diag['min_ess_bulk'],
-                            diag['min_ess_tail'])
-                return common_draws(ended if ended is not None else run.abort(), check)
-            check = next_stop_check(diag, draws)
-        return ended if ended is not None else run.wait()
-
-    def _pilot(self, sample, compiled, kwargs: dict) -> tuple[Any, dict]:
-        "Sample a short pilot, learn the decorrelation from its draws; the wrapped model and settings of the main stage."
-        pilot_tune, start = self.pilot_tune(kwargs['tune']), time.perf_counter()
-        pilot = sample(compiled, **{**kwargs, 'tune': pilot_tune, 'draws': self.pilot_draws, 'save_warmup': False,
-                                    'store_unconstrained': True, 'progress_callback': None})
-        draws = pilot.sample_stats['unconstrained_draw'].to_numpy()
-        logger.info("Pilot stage: %d tuning steps and %d draws per chain in %.1f s.", pilot_tune, self.pilot_draws, time.perf_counter() - start)
-        return self._decorrelated(compiled, draws.reshape(-1, draws.shape[-1])), {**kwargs, 'tune': self.warm_tune}
-
-    def _decorrelated(self, compiled, draws: np.ndarray):
-        "`compiled`, sampling the intercept decorrelated as `draws` (unconstrained) show it, its chains starting at them."
-        self._decorrelation = dec = Decorrelation.from_draws(draws, baseline_rows(compiled))
-        explained = 1 - dec.to_z(draws)[:, dec.rows].var(0) / draws[:, dec.rows].var(0)
-        logger.info("The intercept is sampled decorrelated from the other parameters, which explain %s of its posterior "
-                    "variance.", ', '.join(f'{r:.0%}' for r in explained) or 'none')
-        return dec.wrap(dataclasses.replace(compiled, initial_point_func=self._start_points(draws)))
-
-    def _start_points(self, draws: np.ndarray):
-        "Start each chain at a random one of `draws` (unconstrained, one row per draw)."
-        def start(seed): return np.ascontiguousarray(draws[np.random.default_rng(seed).integers(len(draws))])
-        return start
-
-    @contextmanager
-    def restarted(self):
-        "Within the block, a fit starts from the last fit's posterior, even in a fleet that does not warm-start."
-        before = self.warm_start, self.stop_when_converged
-        self.warm_start, self.stop_when_converged = True, False  # a restart draws all its draws
-        try: yield self
-        finally: self.warm_start, self.stop_when_converged = before
-
-    @contextmanager
-    def active(self):
-        "Within the block, nutpie compiles through this cache and, while it samples, compiles the next upcoming fit."
-        import nutpie
-        with _COMPILE_LOCK:
-            compile_model, sample = nutpie.compile_pymc_model, nutpie.sample
-            nutpie.compile_pymc_model = lambda model, **options: self._compile(compile_model, model, **options)
-            nutpie.sample = lambda compiled, **kwargs: self._sample(sample, compile_model, compiled, **kwargs)
-            try: yield self
-            finally: nutpie.compile_pymc_model, nutpie.sample = compile_model, sample
-
-    def keep_draws(self, mmm: MMM):
-        "Keep the fit's unconstrained draws for the next warm start, and drop them from its inference data."
-        idata = mmm.idata
-        if 'unconstrained_draw' in idata.sample_stats:
-            draws = idata.sample_stats['unconstrained_draw'].to_numpy()
-            draws = draws.reshape(-1, draws.shape[-1])
-            if self._decorrelation is not None: draws = self._decorrelation.to_x(draws)  # nutpie sampled z
-            self.previous, self.previous_layout = draws, self._layout
-            stats = idata.sample_stats.to_dataset().drop_vars('unconstrained_draw')
-            idata = idata.drop_nodes([g for g in ('sample_stats', 'unconstrained_posterior') if g in idata.children])
-            idata['sample_stats'] = xr.DataTree(stats.drop_dims([d for d in stats.dims if d not in ('chain', 'draw')]))
-            mmm.idata = idata
-
+    return ToolkitMMM(date_column=internal_name(cfg.date_column), target_column=internal_name(cfg.target_name),
+                      channel_columns=[internal_name(c) for c in cfg.channel_names],
+                      control_columns=[internal_name(c) for c in cfg.control_names] or None, adstock=adstock_cls(l_max=self.lag_max),
+                      saturation=saturation_cls(), time_varying_media=self.time_varying_media,
+                      time_varying_intercept=self.time_varying_intercept, yearly_seasonality=self.yearly_seasonality,
+                      scaling=scaling, model_config=dict(self.model_priors))
 
 # %% ../nbs/03_pymc_model.ipynb #5c2afa80
+@patch
+def built_mmm(self: PymcModel, config: ClientConfig | None = None, # data to build on (default: the model's own)
+             ) -> ToolkitMMM:
+    "A new `ToolkitMMM` with this model's settings, its PyMC model built on `config`'s data (not sampled)."
+    X, y = self.model_inputs(config)
+    mmm = self.build_mmm()
+    with warnings_to_log(): mmm.build_model(X, y)
+    return mmm
+
+@patch
+def sampling_model(self: PymcModel) -> pm.Model:
+    "The PyMC model a fit of this model samples: what a fleet has compiled ahead (`SharedSampling.prepare`)."
+    return self.built_mmm().sampling_model()
+
 @patch
 def free_parameters(self: PymcModel) -> list[str]:
     "Names of the sampled (free) parameters."
@@ -586,32 +203,6 @@ def free_parameters(self: PymcModel) -> list[str]:
 def target_scale(self: PymcModel) -> float:
     "The factor that takes the model's scaled target back to the client's units."
     return float(self.config.scales[self.config.target_name])
-
-def retry_reasons(diag: dict, # output of `sampler_diagnostics`
-                 ) -> list[str]:
-    "Why a fit sized to converge (chains x draws at least twice the ESS threshold) should be sampled again; empty if not."
-    sized = diag['chains'] * diag['draws'] >= 2 * CONVERGENCE_THRESHOLDS['min_ess_bulk']
-    return convergence_problems(diag) if sized else []
-
-@patch
-def _sample_posterior(self: PymcModel, X: pd.DataFrame, y: pd.Series, # the model's inputs and target
-                      s: dict, # sampler settings of this run
-                      share: SharedSampling | None, # the fit's shared sampling (nutpie), else None
-                      progressbar: bool, # show the sampler's progress bar
-                     ) -> dict:
-    "Build the MMM and sample its posterior once; how it was sampled."
-    self.mmm = self.build_mmm()
-    warm = bool(share and share.ready)
-    tune = share.tune(s['tune']) if share else s['tune']
-    logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s%s).", self.client_id, s['chains'],
-                s['draws'], tune, s['nuts_sampler'], ", warm start from the previous fit's posterior" if warm else '')
-    with share.active() if share else nullcontext():
-        self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=tune, target_accept=s['target_accept'],
-                     nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
-                     cores=min(s['chains'], os.cpu_count() or 1), **(share.idata_kwargs() if share else {}))
-    if share: share.keep_draws(self.mmm)
-    return {'tune': tune, 'warm_start': warm, **(share.sampled_with if share else
-                                                  {'target_accept': s['target_accept'], 'decorrelated': False, 'stopped_early': False})}
 
 @patch
 def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progress bar
@@ -624,25 +215,28 @@ def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progres
     s = {**self.sampler, **sampler_overrides}
     check_sampler_settings(**s)
     X, y = self.model_inputs()
-    share = (shared if shared is not None else SharedSampling()) if s['nuts_sampler'] == 'nutpie' else None
+    engine = (shared if shared is not None else SharedSampling()) if s['nuts_sampler'] == 'nutpie' else None
+    logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s).", self.client_id, s['chains'],
+                s['draws'], s['tune'], s['nuts_sampler'])
     start = time.perf_counter()
     with single_threaded_blas(), warnings_to_log():
-        run = self._sample_posterior(X, y, s, share, progressbar)
+        self.mmm = self.built_mmm()
+        self.mmm.engine = engine
+        try:
+            self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=s['tune'], target_accept=s['target_accept'],
+                         nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
+                         **({'retry': retry} if engine else {'cores': min(s['chains'], os.cpu_count() or 1)}))
+        finally: self.mmm.engine = None  # the fitted model does not hold on to the fleet's compilations
         diag = sampler_diagnostics(self.mmm.idata, self.free_parameters())
-        retried_for = retry_reasons(diag) if retry and share is not None else []
-        if retried_for:
-            again = {**s, 'draws': RETRY_DRAWS_FACTOR * s['draws'], 'target_accept': max(s['target_accept'], RETRY_TARGET_ACCEPT)}
-            logger.warning("%s's MMM missed the convergence thresholds (%s): sampling again from its posterior, %d draws per "
-                           "chain at target_accept %.2f; the first run's draws are discarded.", self.client_id,
-                           '; '.join(retried_for), again['draws'], again['target_accept'])
-            with share.restarted(): run = self._sample_posterior(X, y, again, share, progressbar)
-            diag = sampler_diagnostics(self.mmm.idata, self.free_parameters())
+        run = engine.sampled_with if engine else {'tune': s['tune'], 'warm_start': False, 'target_accept': s['target_accept'],
+                                                  'decorrelated': False, 'stopped_early': False, 'retried_for': []}
         self.fit_seconds, self._y_fit_seed = time.perf_counter() - start, s['random_seed']
         if posterior_predictive: self._draw_y_fit()
-    self.diagnostics = {**diag, 'fit_seconds': self.fit_seconds, **run, 'retried_for': retried_for}
+    self.diagnostics = {**diag, 'fit_seconds': self.fit_seconds, **run}
     self._log_diagnostics()
     logger.info("Sampling completed.")
     return self
+
 
 @patch
 def _log_diagnostics(self: PymcModel):

@@ -14,13 +14,14 @@ import xarray as xr
 
 from .client_config import ClientDataError
 from .fleets import FleetResult, evaluate, fit_on, health_problems, HEALTH_THRESHOLDS
-from .pymc_model import CI_PROB, PymcModel, SharedSampling, single_threaded_blas, warnings_to_log
+from .pymc_model import CI_PROB, PymcModel
+from .sampling import SharedSampling, single_threaded_blas, warnings_to_log
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'GROUP_NAMES', 'CONTRIBUTION', 'PRIOR_DRAWS', 'parameter_groups', 'with_total_contribution',
-           'recovery_scores', 'built_model', 'draw_truths', 'truth_at', 'true_vs_estimated', 'recovery_fleet']
+           'recovery_scores', 'draw_truths', 'truth_at', 'true_vs_estimated', 'recovery_fleet']
 
 # %% ../nbs/06_recovery_fleet.ipynb #af7f94fd
 GROUP_NAMES = {'intercept_contribution': 'intercept', 'gamma_control': 'controls'}
@@ -59,14 +60,7 @@ def recovery_scores(truth: np.ndarray, # true values
 # %% ../nbs/06_recovery_fleet.ipynb #228db88a
 PRIOR_DRAWS = 500
 
-def built_model(model: PymcModel) -> pm.Model:
-    "The PyMC model of `model` on the client's covariates (built, not sampled)."
-    mmm = model.build_mmm()
-    X, y = model.model_inputs()
-    with warnings_to_log(): mmm.build_model(X, y)
-    return mmm.model
-
-def draw_truths(pm_model: pm.Model, # a built PyMC model (see `built_model`) whose priors to sample
+def draw_truths(pm_model: pm.Model, # a built PyMC model (`PymcModel.built_mmm().model`) whose priors to sample
                 n: int = PRIOR_DRAWS, # prior draws
                 seed: int | None = None, # random seed
                ) -> xr.DataTree:
@@ -107,7 +101,7 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
         raise ClientDataError(f"n_simulations={n_simulations!r} must be an integer >= 1.")
     health_problems([], None, thresholds)
     seed = model.sampler['random_seed'] if seed is None else seed
-    pm_model = built_model(model)
+    pm_model = model.built_mmm().model
     unknown = set(true_params or {}) - {rv.name for rv in pm_model.free_RVs}
     if unknown: raise ClientDataError(f"true_params has unknown parameter(s) {sorted(unknown)}: "
                                       f"use names of {sorted(rv.name for rv in pm_model.free_RVs)}.")
@@ -118,7 +112,7 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
     sims = [truth_at(truths, i) for i in range(n_simulations)]  # (true parameters, simulated scaled target) of each
     fakes = [cfg.with_data(cfg.data.assign(**{cfg.target_name: y * cfg.scales[cfg.target_name]})) for _, y in sims]
     shared = SharedSampling()  # other data each time: no warm start, but each next simulation compiles while one samples
-    shared.prepare(*(model.with_config(fake) for fake in fakes[1:]))
+    shared.prepare(*(model.with_config(fake).sampling_model for fake in fakes[1:]))
     rows, values, diagnostics, fitted = [], [], [], None
     for i, ((params, _), fake) in enumerate(zip(sims, fakes)):
         logger.info("Recovery fleet for %s: simulation %d of %d.", model.client_id, i + 1, n_simulations)
@@ -154,5 +148,3 @@ def _fix_truth(pm_model: pm.Model, prior: xr.DataTree, true_params: dict, seed) 
                                 coords={d: like[k][d] for d in like[k].dims[2:]}).expand_dims(chain=draws.chain, draw=draws.draw)
     out['prior'] = xr.DataTree(draws)
     return out
-
-PymcModel.recovery_fleet = recovery_fleet

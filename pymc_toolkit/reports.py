@@ -410,6 +410,3 @@ def generate_report(self: FleetResult | HoldoutFleet, output_html: str | Path) -
         shutil.copy(page.with_suffix('.ipynb'), output_html.with_suffix('.ipynb'))
         atomic_write_text(output_html, page.read_text(encoding='utf-8'))
     return output_html
-
-FleetResult.generate_report = generate_report
-HoldoutFleet.generate_report = generate_report

@@ -11,7 +11,8 @@ import pandas as pd
 
 from .client_config import ClientDataError
 from .fleets import HEALTH_THRESHOLDS, FleetResult, evaluate, fit_on, health_problems
-from .pymc_model import PymcModel, SharedSampling
+from .pymc_model import PymcModel
+from .sampling import SharedSampling
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def stability_fleet(model: PymcModel, # model whose settings, priors and data to
     sampler.pop('random_seed', None)
     roas, share, diagnostics, first = {}, {}, [], None
     shared = SharedSampling()  # seeds refit the same data: one compilation; no warm start, the refits stay independent
-    shared.prepare(*(model.with_config(config) for _, config, _ in runs if config is not cfg))  # shorter histories: compiled ahead
+    shared.prepare(*(model.with_config(config).sampling_model for _, config, _ in runs if config is not cfg))  # shorter histories: compiled ahead
     for i, (label, config, seed) in enumerate(runs, 1):
         logger.info("Stability fleet for %s: refit %d of %d (%s).", model.client_id, i, len(runs), label)
         fitted = fit_on(model, config, shared, random_seed=seed, **sampler)
@@ -68,5 +69,3 @@ def stability_fleet(model: PymcModel, # model whose settings, priors and data to
                        options={'seeds': list(seeds), 'drop_weeks': list(drop_weeks), **first.sampler,
                                 'compilations': shared.compiles, 'compiled_ahead': shared.compiled_ahead},
                        thresholds=dict(thresholds or {}))
-
-PymcModel.stability_fleet = stability_fleet
