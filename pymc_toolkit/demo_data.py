@@ -17,8 +17,8 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TARGET', 'DEMO_DATE', 'TRUTH_DIGITS', 'ChannelPlan',
            'flighting', 'geometric_adstock', 'simulate_media', 'simulate_controls', 'media_multiplier', 'DemoClient',
-           'simulate_demo_client', 'round_floats', 'atomic_write_text', 'atomic_folder', 'write_demo_client',
-           'load_demo_client', 'assert_close_json', 'assert_same_client_data']
+           'simulate_demo_client', 'round_floats', 'true_weekly_contribution', 'atomic_write_text', 'atomic_folder',
+           'write_demo_client', 'load_demo_client', 'assert_close_json', 'assert_same_client_data']
 
 # %% ../nbs/00_demo_data.ipynb #69a559a5
 @dataclass(frozen=True)
@@ -192,6 +192,17 @@ def _truth(data, channels, adstock_alpha, half_saturation, beta, contributions, 
         'media_multiplier': [float(v) for v in multiplier],
         'weekly_contribution': {n: [round(float(v), 4) for v in contributions[n]] for n in names},
     })
+
+# %% ../nbs/00_demo_data.ipynb #4bfcfee9
+def true_weekly_contribution(demo: DemoClient, # a simulated client
+                             channel: str, # one of its channels
+                             weekly_spend, # steady weekly spend (or views), a number or an array
+                             multiplier: float = 1.0, # media effectiveness (the truth's `media_multiplier`; mean 1)
+                            ) -> np.ndarray:
+    "The true weekly contribution of `channel` at a steady weekly spend, as the simulator makes it."
+    t = demo.truth['channel'][channel]
+    s = np.asarray(weekly_spend, float) / float(demo.data[channel].max())  # the simulator saturates the max-scaled channel
+    return t['max_weekly_effect'] * s / (t['half_saturation'] + s) * multiplier
 
 # %% ../nbs/00_demo_data.ipynb #579849cb
 def atomic_write_text(path: str | Path, # file to write

@@ -125,6 +125,10 @@ class PymcModel:
     recovery_fleet = lazy_method('recovery_fleet', 'recovery_fleet')
     stability_fleet = lazy_method('stability_fleet', 'stability_fleet')
     forecast_fleet = lazy_method('forecast_fleet', 'forecast_fleet')
+    # Budget decisions on a fitted model (08a_budget).
+    response_curves = lazy_method('budget', 'response_curves')
+    marginal_roas = lazy_method('budget', 'marginal_roas')
+    optimize_budget = lazy_method('budget', 'optimize_budget')
 
 # %% ../nbs/03_pymc_model.ipynb #0590ac6a
 from fastcore.basics import patch

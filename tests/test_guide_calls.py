@@ -81,8 +81,9 @@ def test_methods_exist_as_soon_as_the_class_is_imported():
         import sys
         from pymc_toolkit.pymc_model import PymcModel
         from pymc_toolkit.fleets import FleetResult, HoldoutFleet
-        for name in ('production_fleet', 'holdout_fleet', 'recovery_fleet', 'stability_fleet', 'forecast_fleet'):
+        for name in ('production_fleet', 'holdout_fleet', 'recovery_fleet', 'stability_fleet', 'forecast_fleet',
+                     'response_curves', 'marginal_roas', 'optimize_budget'):
             assert callable(getattr(PymcModel, name)), name
         assert callable(FleetResult.generate_report) and callable(HoldoutFleet.generate_report)
-        assert 'pymc_toolkit.reports' not in sys.modules and 'papermill' not in sys.modules  # imported on first call only
+        for lazy in ('pymc_toolkit.reports', 'papermill', 'pymc_toolkit.budget'): assert lazy not in sys.modules, lazy  # imported on first call only
         '''), ROOT)
