@@ -204,6 +204,8 @@ def _headline(m: dict) -> str:
     parts = [f"{part} MAPE {metrics['mape']:.1%}" if 'mape' in metrics else '',
              f"truth covered {s['recovery_coverage']:.0%}" if 'recovery_coverage' in s else '',
              f"max ROAS CV {s['stability']['max_roas_cv']:.0%}" if 'stability' in s else '',
+             (f"budget uplift {s['budget']['uplift']['mean']:,.0f} over {s['budget']['weeks']} weeks, "
+              f"P(beats current) {s['budget']['probability_uplift_positive']:.0%}") if 'budget' in s else '',
              f"max r_hat {s['max_r_hat']:.3f}" if 'max_r_hat' in s else '', f"{s['divergences']} div." if 'divergences' in s else '']
     return esc(', '.join(p for p in parts if p))
 

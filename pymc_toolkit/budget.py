@@ -15,15 +15,17 @@ import xarray as xr
 from .client_config import ClientDataError
 from .demo_data import atomic_folder
 from .pymc_model import CI_PROB, PymcModel, internal_name, interval, is_spend_channel
-from .sampling import single_threaded_blas, warnings_to_log
+from .fleets import FleetResult, evaluate, fit_on, health_problems
+from .sampling import SharedSampling, single_threaded_blas, warnings_to_log
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'DEFAULT_WEEKS', 'DEFAULT_BOUNDS', 'CURVE_MULTIPLIERS', 'PLAN_DRAWS', 'MIN_PROBABILITY', 'BudgetError',
-           'money_channels', 'recent_weekly_spend', 'check_weeks', 'check_plannable', 'thinned', 'PlanWindow',
-           'curve_base', 'spend_grid_frame', 'response_curves', 'marginal_roas', 'weekly_plan', 'channel_bounds',
-           'check_total', 'risk_utility', 'BudgetPlan', 'optimize_budget']
+           'money_channels', 'recent_weekly_spend', 'check_weeks', 'check_money', 'check_plannable', 'thinned',
+           'PlanWindow', 'curve_base', 'spend_grid_frame', 'response_curves', 'marginal_roas', 'weekly_plan',
+           'channel_bounds', 'check_total', 'risk_utility', 'BudgetPlan', 'optimize_budget', 'uplift_probability',
+           'budget_fleet']
 
 # %% ../nbs/08a_budget.ipynb #f57b6573
 class BudgetError(ClientDataError):
@@ -50,10 +52,15 @@ def check_weeks(weeks) -> int:
         raise BudgetError(f"weeks={weeks!r} must be an integer >= 1 (the weeks the plan covers).")
     return int(weeks)
 
-def check_plannable(model: PymcModel) -> list[str]:
-    "The money channels of a fitted model, or a `BudgetError` saying why it cannot be planned."
+def check_money(model: PymcModel) -> list[str]:
+    "The money channels of `model`, or a `BudgetError` if it has none."
     money = money_channels(model)
     if not money: raise BudgetError(f"{model.client_id}'s model has no money channel (named *_cost or *_spend): nothing to allocate.")
+    return money
+
+def check_plannable(model: PymcModel) -> list[str]:
+    "The money channels of a fitted model, or a `BudgetError` saying why it cannot be planned."
+    money = check_money(model)
     if not model.is_fitted: raise BudgetError(f"{model.client_id}'s model is not fitted: fit it before planning a budget.")
     return money
 
@@ -317,4 +324,59 @@ def optimize_budget(model: PymcModel, # a fitted model
                       now.sum('channel').to_numpy(), then.sum('channel').to_numpy())
     logger.info("Budget for %s: %s", model.client_id, plan.summary()['verdict'])
     return plan
+
+
+# %% ../nbs/08a_budget.ipynb #5b991d03
+def uplift_probability(window: PlanWindow, # the plan's window
+                       plan: BudgetPlan, # a recommendation
+                       idata: xr.DataTree | None = None, # evaluate under this posterior instead (a refit on the same data)
+                      ) -> float:
+    "Share of posterior draws in which `plan`'s recommendation beats its current plan, under the window's posterior or `idata`."
+    if idata is not None: window.optimizer.set_posterior(thinned(idata))
+    table = plan.table()
+    return float(((window.contribution(table.recommended) - window.contribution(table.current)).sum('channel') > 0).mean())
+
+def budget_fleet(model: PymcModel, # model whose settings and data to use (reused if fitted on all weeks)
+                 total: float | None = None, # spend over the `weeks` weeks (default: the last `weeks` weeks' spend)
+                 weeks: int = DEFAULT_WEEKS, # weeks the plan covers
+                 bounds=None, # (low, high) multipliers of current weekly spend, or {channel: (low, high)} weekly
+                 fixed: list[str] | None = None, # money channels that keep their current spend
+                 risk: float | None = None, # None: maximise the average response; else the CVaR confidence level
+                 refits: int = 0, # refits with other seeds under which the plan is evaluated again
+                 min_probability: float = MIN_PROBABILITY, # healthy only if the plan beats the current one this often, under every posterior
+                 thresholds: dict | None = None, # health threshold overrides
+                 **sampler, # sampler overrides (force a refit)
+                ) -> FleetResult:
+    "Fit on all weeks, recommend a budget, and stress-test it: its uplift's posterior, the same plan under refits with other seeds, the channels at a bound."
+    money, weeks = check_money(model), check_weeks(weeks)
+    if isinstance(refits, bool) or not isinstance(refits, (int, np.integer)) or refits < 0:
+        raise BudgetError(f"refits={refits!r} must be an integer >= 0.")
+    if not isinstance(min_probability, (int, float)) or not 0 < min_probability < 1:
+        raise BudgetError(f"min_probability={min_probability!r} must be strictly between 0 and 1.")
+    current = recent_weekly_spend(model, weeks)
+    check_total(float(current.sum() * weeks) if total is None else total, weeks, channel_bounds(model, current, bounds, fixed))
+    risk_utility(risk)
+    health_problems([], None, thresholds)  # every setting checked: now fit
+    fitted = model if (model.is_fitted and not sampler) else fit_on(model, model.config, **sampler)
+    window = PlanWindow(fitted, weeks, utility=risk_utility(risk))
+    plan = optimize_budget(fitted, total, weeks, bounds, fixed, risk, window=window)
+    probabilities, diagnostics = {'posterior': plan.probability}, [fitted.diagnostics]
+    shared = SharedSampling()  # the refits fit the same data: one compilation
+    for i in range(1, refits + 1):
+        seed = (fitted.sampler['random_seed'] or 0) + i
+        logger.info("Budget fleet for %s: refit %d of %d (seed %d).", model.client_id, i, refits, seed)
+        refit = fit_on(model, model.config, shared, random_seed=seed)
+        diagnostics.append(refit.diagnostics)
+        probabilities[f'refit seed {seed}'] = uplift_probability(window, plan, refit.mmm.idata)
+    unsure = [f"the plan beats the current one in {p:.0%} of draws under {k} < {min_probability:.0%}"
+              for k, p in probabilities.items() if p < min_probability]
+    frames, metrics = evaluate(fitted)
+    frames['budget'] = plan.table().reset_index()
+    frames['uplift'] = pd.DataFrame({'uplift': plan.uplift_draws})  # the posterior of the uplift, for its histogram
+    summary = plan.summary()
+    return FleetResult('budget', model.client_id, fitted, frames, metrics, diagnostics,
+                       scores={'budget': {k: v for k, v in summary.items() if k != 'channels'}, 'uplift_probabilities': probabilities,
+                               'extra_health_reasons': unsure},
+                       options=dict(total=plan.total, weeks=weeks, bounds=bounds, fixed=fixed, risk=risk, refits=refits,
+                                    min_probability=min_probability), thresholds=dict(thresholds or {}))
 

@@ -181,12 +181,18 @@ def _restore(o):
     if isinstance(o, list): return [_restore(v) for v in o]
     return o
 
+def _read_frame(path: Path) -> pd.DataFrame:
+    "A saved frame; its `date` column (weekly frames have one) as dates."
+    frame = pd.read_csv(path)
+    if 'date' in frame: frame['date'] = pd.to_datetime(frame['date'])
+    return frame
+
 def _load_fleet(path: str | Path) -> FleetResult:
     "Load a fleet saved with `FleetResult.save`."
     path = Path(path)
     if not (path / 'fleet.json').exists(): raise FileNotFoundError(f"No saved fleet in '{path}' (fleet.json is missing).")
     s = json.loads((path / 'fleet.json').read_text())
-    frames = {n: pd.read_csv(path / f'{n}.csv', parse_dates=['date']) for n in s.pop('frames')}
+    frames = {n: _read_frame(path / f'{n}.csv') for n in s.pop('frames')}
     model = PymcModel.load(path / 'model') if (path / 'model').exists() else None
     return FleetResult(model=model, frames=frames, **{**s, 'scores': _restore(s['scores'])})
 

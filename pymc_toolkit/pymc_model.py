@@ -129,6 +129,7 @@ class PymcModel:
     response_curves = lazy_method('budget', 'response_curves')
     marginal_roas = lazy_method('budget', 'marginal_roas')
     optimize_budget = lazy_method('budget', 'optimize_budget')
+    budget_fleet = lazy_method('budget', 'budget_fleet')
 
 # %% ../nbs/03_pymc_model.ipynb #0590ac6a
 from fastcore.basics import patch

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from . import budget
 from .client_config import ClientDataError
 from .demo_data import DEMO_CHANNELS, DEMO_CONTROLS, DEMO_DATE, DEMO_TARGET, atomic_write_text, simulate_demo_client
 from .fleets import FleetResult, HoldoutFleet, _json_default, holdout_fleet, production_fleet
@@ -29,13 +30,13 @@ __all__ = ['logger', 'FLEETS', 'MODEL_OPTIONS', 'DEMO_CLIENT', 'VERSIONED', 'FLE
            'TEMPLATES', 'NETWORK_TAG', 'NETWORK_CSS', 'STYLES', 'client_data', 'model_from_client', 'run_fleet',
            'start_report', 'figure_html', 'esc', 'table_html', 'package_versions', 'header_section', 'health_section',
            'fit_section', 'thinned_posterior', 'response_curves', 'adstock_decay', 'channel_sections',
-           'recovery_section', 'holdout_section', 'stability_section', 'forecast_section', 'report_sections',
-           'captured_log', 'load_result', 'fleet_report', 'quarto_available', 'render_html', 'report_outputs_only',
-           'network_references', 'safe_name', 'template_path', 'run_report', 'generate_report']
+           'recovery_section', 'holdout_section', 'stability_section', 'forecast_section', 'budget_section',
+           'report_sections', 'captured_log', 'load_result', 'fleet_report', 'quarto_available', 'render_html',
+           'report_outputs_only', 'network_references', 'safe_name', 'template_path', 'run_report', 'generate_report']
 
 # %% ../nbs/09_reports.ipynb #378a3027
 FLEETS = {'production': production_fleet, 'holdout': holdout_fleet, 'recovery': recovery_fleet,
-          'stability': stability_fleet, 'forecast': forecast_fleet}
+          'stability': stability_fleet, 'forecast': forecast_fleet, 'budget': budget.budget_fleet}
 MODEL_OPTIONS = ('lag_max', 'scale_data', 'saturation', 'adstock', 'time_varying_media', 'time_varying_intercept',
                  'yearly_seasonality', 'model_priors', 'priors_preset')
 DEMO_CLIENT = {'client_id': 'demo', 'data': 'demo', 'target_name': DEMO_TARGET, 'date_column': DEMO_DATE,
@@ -250,7 +251,44 @@ def forecast_section(r: FleetResult) -> str:
     plan = r.frames['plan'].set_index(r.frames['plan'].columns[0])
     return f"<h2>Forecast</h2>{figure_html(fig)}<h3>Media plan</h3>{table_html(plan, 0)}"
 
-FLEET_SECTIONS = {'recovery': recovery_section, 'holdout': holdout_section, 'stability': stability_section, 'forecast': forecast_section}
+def budget_section(r: FleetResult) -> str:
+    "The recommendation in words, spend and contribution per channel (current vs recommended), the response curves with both plans marked, marginal ROAS, and the uplift's posterior."
+    b, plan = r.scores['budget'], r.frames['budget'].set_index('channel')
+    names = [esc(c) for c in plan.index]
+    spend = go.Figure([go.Bar(x=names, y=plan.current, name='current'),
+                       go.Bar(x=names, y=plan.recommended, name='recommended',
+                              error_y=dict(type='data', symmetric=False, array=plan.upper - plan.recommended,
+                                           arrayminus=plan.recommended - plan.lower, color='#888'))])
+    spend.update_layout(title='Weekly spend: current and recommended (whiskers: the bounds)', barmode='group', height=420)
+    contrib = go.Figure([go.Bar(x=names, y=plan[f'contribution_{k}'], name=k,
+                                error_y=dict(type='data', symmetric=False, array=plan[f'contribution_{k}_high'] - plan[f'contribution_{k}'],
+                                             arrayminus=plan[f'contribution_{k}'] - plan[f'contribution_{k}_low']))
+                         for k in ('current', 'recommended')])
+    contrib.update_layout(title=f"Contribution over {b['weeks']} weeks with 94% interval", barmode='group', height=420)
+    uplift = go.Figure(go.Histogram(x=r.frames['uplift'].uplift, nbinsx=40, name='uplift'))
+    uplift.add_vline(x=0, line_color='black')
+    uplift.update_layout(title=f"Posterior of the uplift over {b['weeks']} weeks (P > 0: {b['probability_uplift_positive']:.0%})", height=350)
+    parts = [f"<h2>Budget</h2><p>{esc(b['verdict'])}</p>",
+             table_html(pd.Series(r.scores['uplift_probabilities'], name='P(recommended beats current)').to_frame()),
+             figure_html(spend), figure_html(contrib), figure_html(uplift)]
+    if r.model is not None:
+        curves, curve_fig = budget.response_curves(r.model, weeks=b['weeks']), go.Figure()
+        for c in plan.index:
+            cc = curves[curves.channel == c]
+            curve_fig.add_trace(go.Scatter(x=cc.spend, y=cc.contribution, mode='lines', name=esc(c), legendgroup=esc(c)))
+            for k, symbol in (('current', 'circle'), ('recommended', 'star')):
+                curve_fig.add_trace(go.Scatter(x=[plan.loc[c, k]], y=[np.interp(plan.loc[c, k], cc.spend, cc.contribution)], mode='markers',
+                                               marker=dict(symbol=symbol, size=11), name=f'{esc(c)} {k}', legendgroup=esc(c), showlegend=False))
+        curve_fig.update_layout(title='Response curves: weekly contribution against weekly spend (circle: current, star: recommended)', height=480)
+        at_current = budget.marginal_roas(r.model, weeks=b['weeks'])
+        at_recommended = budget.marginal_roas(r.model, at=plan.recommended, weeks=b['weeks'])
+        mroas = pd.DataFrame({'mROAS now': at_current.mroas, 'low': at_current.mroas_low, 'high': at_current.mroas_high,
+                              'mROAS recommended': at_recommended.mroas})
+        parts += [figure_html(curve_fig), '<h3>Marginal ROAS (one more unit of weekly spend), 94% interval</h3>', table_html(mroas)]
+    return ''.join(parts)
+
+FLEET_SECTIONS = {'recovery': recovery_section, 'holdout': holdout_section, 'stability': stability_section, 'forecast': forecast_section,
+                  'budget': budget_section}
 
 # %% ../nbs/09_reports.ipynb #37dcd557
 REPORT_MARK = '<!-- pymc_toolkit report -->'

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT, SMALL
 from pymc_toolkit.reports import DEMO_CLIENT, network_references, render_html, run_report
 
-KINDS = ['production', 'holdout', 'recovery', 'stability', 'forecast']
+KINDS = ['production', 'holdout', 'recovery', 'stability', 'forecast', 'budget']
 HOSTILE = '<script>alert(1)</script>'
 OPTIONS = {'holdout': {'holdouts': [4, 8]}, 'stability': {'seeds': [1, 2], 'drop_weeks': [8]}}
 
@@ -62,6 +62,8 @@ def test_fleet_specific_sections(reports):
     assert 'Truth covered for' in reports['recovery'].read_text()
     assert 'ROAS (posterior mean) in each refit' in reports['stability'].read_text()
     assert 'Media plan' in reports['forecast'].read_text()
+    budget = reports['budget'].read_text()
+    assert 'Response curves' in budget and 'Marginal ROAS' in budget and 'P(recommended beats current)' in budget
 
 def test_client_names_are_escaped(reports):
     text = reports['hostile'].read_text()
