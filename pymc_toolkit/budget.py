@@ -180,13 +180,13 @@ def weekly_plan(model: PymcModel, plan: pd.Series | dict, what: str = 'plan') ->
 # %% ../nbs/08a_budget.ipynb #4ddd325c
 def channel_bounds(model: PymcModel, # the client's model
                    current: pd.Series, # current weekly spend per money channel
-                   bounds=None, # (low, high) multipliers of current spend, or {channel: (low, high)} weekly spends
+                   bounds=None, # (low, high) multipliers of current spend (a tuple or list), or {channel: (low, high)} weekly spends
                    fixed: list[str] | None = None, # channels that keep their current spend
                   ) -> pd.DataFrame:
     "Weekly (lower, upper) spend per money channel, checked; a `BudgetError` names the channel at fault."
     money, names = list(current.index), model.config.channel_names
     low, high = current * DEFAULT_BOUNDS[0], current * DEFAULT_BOUNDS[1]
-    if isinstance(bounds, tuple) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds):
+    if isinstance(bounds, (tuple, list)) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds):  # a list from YAML
         low, high = current * bounds[0], current * bounds[1]
         if bounds[0] < 0 or bounds[0] > bounds[1]: raise BudgetError(f"bounds={bounds!r}: relative bounds need 0 <= low <= high.")
     elif isinstance(bounds, dict):
