@@ -12,6 +12,8 @@ Run by hand, not in CI (several minutes on 2 cores):
     .venv/bin/python benchmarks/bench_fit.py --mode holdout --new-data   # same, as for a client whose data changed since the last run
     .venv/bin/python benchmarks/bench_fit.py --guide-priors          # also the toolkit with the guide's exact priors
     .venv/bin/python benchmarks/bench_fit.py --mode clients --seeds 1 2 3 4   # house defaults on clients unlike the demo client
+    .venv/bin/python benchmarks/bench_fit.py --mode budget             # budget optimization on the fitted demo client, and
+                                                                      # the budget fleet (no refits) against one fit
     .venv/bin/python benchmarks/bench_fit.py --mode adaptation --seeds 1 2    # the toolkit's decorrelation vs nutpie's low_rank,
                                                                       # on the demo client and the clients above (no retry)
 
@@ -88,7 +90,8 @@ def child(spec: dict) -> dict:
         res = diagnostics(mmm.idata, [rv.name for rv in mmm.model.free_RVs], wall)
         contrib = mmm.idata.posterior.to_dataset()['channel_contribution'] * float(demo.data[t['target']].max())
     elif spec['kind'] == 'toolkit':
-        from pymc_toolkit.pymc_model import PymcModel, convergence_problems
+        from pymc_toolkit.pymc_model import PymcModel
+        from pymc_toolkit.sampling import convergence_problems
         start = time.perf_counter()
         model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4,
                           saturation='michaelis_menten', time_varying_media=True, chains=chains, draws=draws, tune=tune,
@@ -99,6 +102,17 @@ def child(spec: dict) -> dict:
         res = {**diagnostics(model.mmm.idata, model.free_parameters(), wall), 'retried_for': model.diagnostics['retried_for'],
                'problems': convergence_problems(model.diagnostics)}
         contrib = model.contribution_draws()
+    elif spec['kind'] == 'budget':  # one fit, the optimization on it, then the budget fleet from an unfitted model
+        from pymc_toolkit.pymc_model import PymcModel
+        from pymc_toolkit.budget import optimize_budget, budget_fleet
+        make = lambda: PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], time_varying_media=True,
+                                 chains=chains, draws=draws, tune=tune, random_seed=seed)
+        start = time.perf_counter(); model = make().fit(); one_fit = time.perf_counter() - start
+        start = time.perf_counter(); plan = optimize_budget(model); optimization = time.perf_counter() - start
+        start = time.perf_counter(); fleet = budget_fleet(make()); fleet_s = time.perf_counter() - start
+        return {'one_fit_s': one_fit, 'optimization_s': optimization, 'fleet_s': fleet_s, 'peak_mb': peak_memory_mb(),
+                'uplift': plan.summary()['uplift'], 'probability': plan.probability, 'at_bound': plan.summary()['at_bound'],
+                'fleet_healthy': fleet.healthy, 'fleet_reasons': fleet.health_reasons}
     elif spec['kind'] == 'adaptation':  # one fit's sampling, by the toolkit's decorrelation or nutpie's own adaptation
         from pymc_toolkit.pymc_model import PymcModel
         from pymc_toolkit.sampling import SharedSampling
@@ -112,7 +126,8 @@ def child(spec: dict) -> dict:
         return {**{k: d[k] for k in ('divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'target_accept')},
                 'wall_s': wall, 'sampling_s': sampling, 'ess_per_sampling_s': d['min_ess_bulk'] / sampling}
     elif spec['kind'] in ('holdout_fleet', 'holdout_fleet_cold', 'holdout_fleet_no_ahead', 'holdout_fleet_all_draws', 'independent_fits', 'one_fit', 'one_fit_stopping'):
-        from pymc_toolkit.pymc_model import PymcModel, SharedSampling
+        from pymc_toolkit.pymc_model import PymcModel
+        from pymc_toolkit.sampling import SharedSampling
         from pymc_toolkit.fleets import split_weeks
         if spec['kind'] == 'holdout_fleet_no_ahead': SharedSampling.prepare = lambda self, *models: None  # every horizon compiles when it starts
         model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], time_varying_media=True,
@@ -144,7 +159,7 @@ def row(name, r):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--child', help=argparse.SUPPRESS)
-    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation'], default='fit')
+    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget'], default='fit')
     p.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help="clients mode: the seeds of each client's fits")
     p.add_argument('--chains', type=int, default=4); p.add_argument('--draws', type=int, default=1000)
     p.add_argument('--tune', type=int, default=1000); p.add_argument('--seed', type=int, default=42)
@@ -177,6 +192,13 @@ def main():
             r = results[name]
             print(f"ratio {name} / {names[0]}: wall x{r['wall_s'] / ref['wall_s']:.2f}, "
                   f"min-bulk-ESS per second x{r['min_ess_bulk_per_s'] / max(ref['min_ess_bulk_per_s'], 1e-9):.1f}")
+    elif a.mode == 'budget':
+        r = results['budget'] = run_child('budget', {**base, 'sampler': 'default'})
+        print(f"\nBudget on the demo client ({a.chains} chains x {a.draws} draws, 13 money channels, 13 weeks): one fit {r['one_fit_s']:.1f} s, "
+              f"optimization {r['optimization_s']:.1f} s (window, solve, both plans evaluated), budget fleet (fit + plan) {r['fleet_s']:.1f} s "
+              f"= x{r['fleet_s'] / r['one_fit_s']:.2f} one fit; uplift {r['uplift']['mean']:,.0f} [{r['uplift']['low']:,.0f}, "
+              f"{r['uplift']['high']:,.0f}], P(beats current) {r['probability']:.0%}, at a bound: {', '.join(r['at_bound']) or 'none'}; "
+              f"fleet {'healthy' if r['fleet_healthy'] else 'NOT healthy: ' + '; '.join(r['fleet_reasons'])}")
     elif a.mode == 'adaptation':
         # adaptation:target_accept asked (the decorrelated stage raises it to 0.97 itself)
         configs = {c: float(ta) for c, ta in (x.split(':') for x in a.adaptations)}

@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from pymc_toolkit.demo_data import load_demo_client
-from pymc_toolkit.pymc_model import DEFAULT_SAMPLER, PymcModel, convergence_problems
+from pymc_toolkit.pymc_model import PymcModel
+from pymc_toolkit.sampling import DEFAULT_SAMPLER, convergence_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 

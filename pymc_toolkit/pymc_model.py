@@ -6,7 +6,6 @@
 from __future__ import annotations
 import importlib, json, logging, os, time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,9 +18,8 @@ from .client_config import ClientConfig, ClientDataError
 from .demo_data import atomic_folder
 from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick, priors_from_dict,
                                  priors_to_dict, resolve_priors)
-from .sampling import (CONVERGENCE_THRESHOLDS, DEFAULT_SAMPLER, RETRY_TARGET_ACCEPT, WARM_TARGET_ACCEPT, WARM_TUNE,
-                                   SharedSampling, check_sampler_settings, convergence_problems, retry_reasons,
-                                   sampler_diagnostics, single_threaded_blas, warnings_to_log)
+from .sampling import (DEFAULT_SAMPLER, SharedSampling, check_sampler_settings, convergence_problems, sampler_diagnostics,
+                                   single_threaded_blas, warnings_to_log)
 
 logger = logging.getLogger(__name__)
 
@@ -325,8 +323,9 @@ def channel_contributions(self: PymcModel) -> pd.DataFrame:
 @patch
 def channel_summary(self: PymcModel, prob: float = CI_PROB, # credible interval mass
                     spend_channels: list[str] | None = None, # channels in money (default: by name)
+                    marginal: bool = False, # add each money channel's marginal ROAS at its recent spend (`08a_budget`)
                    ) -> pd.DataFrame:
-    "Per channel: total contribution and ROAS with credible intervals, total spend, contribution share."
+    "Per channel: total contribution and ROAS with credible intervals, total spend, contribution share (and marginal ROAS)."
     draws = self.contribution_draws().sum('date')
     spend = self.config.channels(scaled=False).sum()
     spend_da = xr.DataArray(spend.to_numpy(), dims='channel', coords={'channel': spend.index.to_list()})
@@ -338,6 +337,7 @@ def channel_summary(self: PymcModel, prob: float = CI_PROB, # credible interval 
                         'roas': r_mean.to_series(), 'roas_low': r_low.to_series(), 'roas_high': r_high.to_series()})
     out['share'] = out.contribution / out.contribution.sum()
     out['unit'] = ['per $' if c in money else 'per unit' for c in out.index]
+    if marginal: out = out.join(importlib.import_module('pymc_toolkit.budget').marginal_roas(self).drop(columns='spend'))
     return out.rename_axis('channel')
 
 @patch
