@@ -133,11 +133,12 @@ def response_curves(model: PymcModel, # a fitted model
                     spend_grid: pd.DataFrame | list[float] | None = None, # multipliers of the current weekly spend, or weekly spends (a column per channel)
                     weeks: int = DEFAULT_WEEKS, # each point: this spend every week for `weeks` weeks
                     prob: float = CI_PROB, # credible interval mass
+                    window: PlanWindow | None = None, # an existing window over the same weeks (saves building one)
                    ) -> pd.DataFrame:
     "Per money channel and weekly spend: the weekly contribution it buys (posterior mean and interval), carry-over included."
     check_plannable(model)
     grid = spend_grid_frame(model, spend_grid, check_weeks(weeks))  # checked before the optimizer is built
-    window = PlanWindow(model, weeks)
+    window = window or PlanWindow(model, weeks)
     zero = window.contribution(grid.iloc[0] * 0)  # what the window holds without any spend (the history's carry-in)
     rows = []
     for _, weekly in grid.iterrows():
