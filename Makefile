@@ -12,12 +12,13 @@ export OMP_NUM_THREADS ?= 1
 
 setup: $(STAMP)
 
+# Quiet: setuptools' notice that an editable install points at this folder is silenced (it is what -e means).
 $(STAMP): requirements.txt requirements-development.txt setup.py settings.ini
 	@py=$$(tools/find-python) || exit 1; \
 	  echo "Using $$py ($$($$py --version))"; \
 	  [ -x $(BIN)/python ] || $$py -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-development.txt -e .
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q -r requirements-development.txt -e .
 	touch $(STAMP)
 
 # The main job on the bundled demo batch: a full-size fit of the demo client (its intercept and ROAS printed),

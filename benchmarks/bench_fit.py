@@ -14,6 +14,8 @@ Run by hand, not in CI (several minutes on 2 cores):
     .venv/bin/python benchmarks/bench_fit.py --mode clients --seeds 1 2 3 4   # house defaults on clients unlike the demo client
     .venv/bin/python benchmarks/bench_fit.py --mode budget             # budget optimization on the fitted demo client, and
                                                                       # the budget fleet (no refits) against one fit
+    .venv/bin/python benchmarks/bench_fit.py --mode calibration      # lift tests: toolkit without / with them, plain PyMC-Marketing
+                                                                      # with them, on the confounded client and shop2
     .venv/bin/python benchmarks/bench_fit.py --mode adaptation --seeds 1 2    # the toolkit's decorrelation vs nutpie's low_rank,
                                                                       # on the demo client and the clients above (no retry)
 
@@ -70,6 +72,7 @@ def other_clients() -> dict:
                                                                  ChannelPlan('social', 1_500, 0.8, 0.8), ChannelPlan('display', 800, 0.5, 0.4)))}
 
 def child(spec: dict) -> dict:
+    if spec['kind'] == 'calibration': return calibration_child(spec)  # a client with experiments: toolkit without / with them, plain with them
     from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
     demo = simulate_demo_client(**other_clients()[spec['client']]) if spec.get('client') else load_demo_client(ROOT / 'data')
     t = demo.truth
@@ -149,6 +152,55 @@ def child(spec: dict) -> dict:
         return {'wall_s': time.perf_counter() - start, 'peak_mb': peak_memory_mb()}
     return {**res, 'peak_mb': peak_memory_mb(), 'top5': truth_check(contrib, t)}
 
+def calibration_client(name: str):
+    "The demo simulator's client `name` ('confounded' or 'shop2'), its lift tests, channels and controls."
+    import pandas as pd
+    from pymc_toolkit.demo_data import (CONFOUNDED_CLIENT, CONFOUNDED_LIFT_TESTS, SECOND_CLIENT, SECOND_CLIENT_LIFT_TESTS,
+                                        simulate_demo_client, simulate_lift_tests)
+    settings, tests = (CONFOUNDED_CLIENT, CONFOUNDED_LIFT_TESTS) if name == 'confounded' else (SECOND_CLIENT, SECOND_CLIENT_LIFT_TESTS)
+    demo = simulate_demo_client(**settings)
+    return demo, simulate_lift_tests(demo, **tests), [c.name for c in settings['channels']]
+
+def calibration_child(spec: dict) -> dict:
+    import numpy as np
+    demo, tests, channels = calibration_client(spec['lift_client'])
+    t, tv = demo.truth, spec['lift_client'] == 'shop2'   # shop2 as the demo batch fits it: time-varying media
+    start = time.perf_counter()
+    if spec['variant'] == 'pmm_calibrated':
+        from pymc_marketing.mmm import MMM, GeometricAdstock, MichaelisMentenSaturation
+        X = demo.data.drop(columns=t['target']).copy()
+        for c in t['controls']: X[c] = X[c] / X[c].abs().max()
+        mmm = MMM(date_column=t['date_column'], target_column=t['target'], channel_columns=channels, control_columns=t['controls'],
+                  adstock=GeometricAdstock(l_max=4), saturation=MichaelisMentenSaturation(), time_varying_media=tv)
+        mmm.build_model(X, demo.data[t['target']])
+        lt = tests[['channel', 'x', 'delta_x', 'delta_y', 'sigma']].copy()
+        if tv:  # the week of each test's middle day, as the toolkit passes it
+            from pymc_toolkit.lift_tests import check_lift_tests, test_weeks
+            lt['date'] = test_weeks(check_lift_tests(tests, channels, demo.data[t['date_column']]), demo.data[t['date_column']]).to_numpy()
+        mmm.add_lift_test_measurements(lt)
+        mmm.add_original_scale_contribution_variable(var=['channel_contribution'])
+        mmm.fit(X, demo.data[t['target']], chains=spec['chains'], draws=spec['draws'], tune=spec['tune'], random_seed=spec['seed'], progressbar=False)
+        wall = time.perf_counter() - start
+        res = diagnostics(mmm.idata, [rv.name for rv in mmm.model.free_RVs], wall)
+        contrib = mmm.idata.posterior.to_dataset()['channel_contribution_original_scale'].sum('date')
+    else:
+        from pymc_toolkit.pymc_model import PymcModel
+        model = PymcModel(demo.data, t['target'], t['date_column'], channels, t['controls'], time_varying_media=tv,
+                          lift_tests=tests if spec['variant'] == 'toolkit_calibrated' else None,
+                          chains=spec['chains'], draws=spec['draws'], tune=spec['tune'], random_seed=spec['seed'])
+        model.fit()
+        wall = time.perf_counter() - start
+        res = diagnostics(model.mmm.idata, model.free_parameters(), wall)
+        contrib = model.contribution_draws().sum('date')
+    spend = demo.data[channels].sum()
+    roas = {}
+    for c in sorted(set(tests.channel)):
+        draws = (contrib.sel(channel=c) / spend[c]).to_numpy().ravel()
+        lo, hi = np.quantile(draws, [0.03, 0.97])
+        roas[c] = {'true': t['channel'][c]['roas'], 'mean': float(draws.mean()), 'low': float(lo), 'high': float(hi),
+                   'inside': bool(lo <= t['channel'][c]['roas'] <= hi)}
+    return {**res, 'peak_mb': peak_memory_mb(), 'roas': roas}
+
 def row(name, r):
     conv = r['max_r_hat'] < 1.01 and r['divergence_rate'] < 0.01 and r['min_ess_bulk'] >= 400
     inside = sum(v['inside'] for v in r['top5'].values())
@@ -159,7 +211,7 @@ def row(name, r):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--child', help=argparse.SUPPRESS)
-    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget'], default='fit')
+    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration'], default='fit')
     p.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help="clients mode: the seeds of each client's fits")
     p.add_argument('--chains', type=int, default=4); p.add_argument('--draws', type=int, default=1000)
     p.add_argument('--tune', type=int, default=1000); p.add_argument('--seed', type=int, default=42)
@@ -199,6 +251,19 @@ def main():
               f"= x{r['fleet_s'] / r['one_fit_s']:.2f} one fit; uplift {r['uplift']['mean']:,.0f} [{r['uplift']['low']:,.0f}, "
               f"{r['uplift']['high']:,.0f}], P(beats current) {r['probability']:.0%}, at a bound: {', '.join(r['at_bound']) or 'none'}; "
               f"fleet {'healthy' if r['fleet_healthy'] else 'NOT healthy: ' + '; '.join(r['fleet_reasons'])}")
+    elif a.mode == 'calibration':
+        print(f"\nLift-test calibration, {a.chains} chains x {a.draws} draws (+{a.tune} tune); ROAS of the tested channels, truth and 94% interval")
+        for client in ('confounded', 'shop2'):
+            row_ = results[client] = {v: run_child('calibration', {**base, 'sampler': 'default', 'lift_client': client, 'variant': v})
+                                      for v in ('toolkit_plain', 'toolkit_calibrated', 'pmm_calibrated')}
+            for v, r in row_.items():
+                roas = '; '.join(f"{c} {x['mean']:.2f} [{x['low']:.2f}, {x['high']:.2f}] (true {x['true']:.2f}{'' if x['inside'] else ', OUTSIDE'})"
+                                 for c, x in r['roas'].items())
+                print(f"{client:10s} {v:18s} {r['wall_s']:7.1f} s, div {r['divergences']}, r_hat {r['max_r_hat']:.4f}, "
+                      f"ESS {r['min_ess_bulk']:.0f}, ESS/s {r['min_ess_bulk_per_s']:.1f}; {roas}", flush=True)
+            print(f"{client:10s} ratios: calibrated / uncalibrated toolkit wall x{row_['toolkit_calibrated']['wall_s'] / row_['toolkit_plain']['wall_s']:.2f}; "
+                  f"plain PyMC-Marketing calibrated / toolkit calibrated wall x{row_['pmm_calibrated']['wall_s'] / row_['toolkit_calibrated']['wall_s']:.2f}, "
+                  f"ESS/s x{row_['toolkit_calibrated']['min_ess_bulk_per_s'] / max(row_['pmm_calibrated']['min_ess_bulk_per_s'], 1e-9):.1f} for the toolkit")
     elif a.mode == 'adaptation':
         # adaptation:target_accept asked (the decorrelated stage raises it to 0.97 itself)
         configs = {c: float(ta) for c, ta in (x.split(':') for x in a.adaptations)}

@@ -27,10 +27,10 @@ class ClientsFileError(ClientDataError):
     "The clients file is malformed; the message lists every problem with its client and key."
 
 TOP_KEYS = {'defaults', 'clients'}
-CLIENT_KEYS = {'client_id', 'data', 'target_name', 'date_column', 'channel_names', 'control_names', 'model', 'sampler', 'fleets'}
-DEFAULT_KEYS = CLIENT_KEYS - {'client_id', 'data'}
+CLIENT_KEYS = {'client_id', 'data', 'lift_tests', 'target_name', 'date_column', 'channel_names', 'control_names', 'model', 'sampler', 'fleets'}
+DEFAULT_KEYS = CLIENT_KEYS - {'client_id', 'data', 'lift_tests'}
 SAMPLER_KEYS = {'chains', 'draws', 'tune', 'target_accept', 'nuts_sampler', 'random_seed'}
-TYPES = {'client_id': str, 'data': str, 'target_name': str, 'date_column': str, 'channel_names': list, 'control_names': list,
+TYPES = {'client_id': str, 'data': str, 'lift_tests': str, 'target_name': str, 'date_column': str, 'channel_names': list, 'control_names': list,
          'model': dict, 'sampler': dict, 'fleets': dict}
 
 def _fleet_options(fleet: str) -> set[str]:
@@ -100,6 +100,7 @@ def load_clients(path: str | Path) -> ClientsFile:
     merged = [_merge({k: v for k, v in defaults.items()}, c) for c in clients]
     for c in merged:
         if c['data'] != 'demo': c['data'] = str((path.parent / c['data']).resolve())
+        if c.get('lift_tests'): c['lift_tests'] = str((path.parent / c['lift_tests']).resolve())   # like data
         c['fleets'] = {f: dict(o or {}) for f, o in c['fleets'].items()}
     return ClientsFile(path, merged)
 
@@ -133,8 +134,12 @@ class Task:
         return {'client': c, 'fleet': self.fleet, 'fleet_options': self.client['fleets'][self.fleet],
                 'sampler': self.client.get('sampler', {})}
 
-    def inputs_hash(self, data_sha256: str) -> str:
-        s = json.dumps({**self.settings(), 'data_sha256': data_sha256, 'toolkit': package_versions()['pymc_toolkit']}, sort_keys=True, default=str)
+    def inputs_hash(self, data_sha256: str, # the data file's sha256
+                    lift_tests_sha256: str | None = None, # the lift-test file's sha256, if the client has one
+                   ) -> str:
+        "What decides the task's result: settings, data, experiments, toolkit version."
+        tests = {'lift_tests_sha256': lift_tests_sha256} if lift_tests_sha256 else {}
+        s = json.dumps({**self.settings(), 'data_sha256': data_sha256, **tests, 'toolkit': package_versions()['pymc_toolkit']}, sort_keys=True, default=str)
         return hashlib.sha256(s.encode()).hexdigest()
 
 def tasks_for(clients: ClientsFile, out_dir: str | Path, only: list[str] | None = None, fleets: list[str] | None = None,
@@ -157,12 +162,13 @@ def run_task(task: Task, force: bool = False) -> dict:
     "Run one task (or skip it); return its manifest. Never raises: failures are recorded."
     started = time.time()
     data_sha = file_sha256(task.client['data'])
-    inputs = task.inputs_hash(data_sha)
+    lift_sha = file_sha256(task.client['lift_tests']) if task.client.get('lift_tests') else None
+    inputs = task.inputs_hash(data_sha, lift_sha)
     old = read_manifest(task.manifest_path)
     if not force and old and old.get('status') == 'success' and old.get('inputs_hash') == inputs \
        and (task.folder / f'{task.fleet}.html').exists():
         return {**old, 'skipped': True}
-    manifest = {'client_id': task.client_id, 'fleet': task.fleet, 'inputs_hash': inputs, 'data_sha256': data_sha,
+    manifest = {'client_id': task.client_id, 'fleet': task.fleet, 'inputs_hash': inputs, 'data_sha256': data_sha, 'lift_tests_sha256': lift_sha,
                 **task.settings(), 'seed': task.client.get('sampler', {}).get('random_seed'), 'versions': package_versions(),
                 'python': sys.version.split()[0], 'host': os.uname().nodename, 'pid': os.getpid(),
                 'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))}

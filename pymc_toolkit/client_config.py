@@ -160,6 +160,7 @@ class ClientConfig:
                  scale_data: bool = True, # MaxAbs-scale target, channels and controls
                  scales: dict[str, float] | None = None, # fixed scale factors to reuse (from an earlier config)
                  require_activity: bool = True, # every channel must have a non-zero week (False for test windows)
+                 lift_tests: pd.DataFrame | str | Path | None = None, # the client's experiments (see 01a_lift_tests), or a CSV path
                 ):
         logger.info("Creating the client's data configuration.")
         self.client_id, self.target_name, self.date_column = client_id, target_name, date_column
@@ -171,6 +172,7 @@ class ClientConfig:
         self.data = self._validated(raw)
         self.scales = dict(scales) if scales is not None else self._fit_scales()
         self._log_scaling()
+        self.lift_tests = None if lift_tests is None else self._checked_lift_tests(lift_tests)
         logger.info("Client data loaded for '%s' with %d rows.", client_id, len(self.data))
 
     @property
@@ -191,6 +193,13 @@ class ClientConfig:
         check_media(media, self.require_activity)
         if self.require_activity: check_target(target)
         return pd.concat([dates.rename(self.date_column), target, media, controls], axis=1)
+
+    def _checked_lift_tests(self, lift_tests) -> pd.DataFrame:
+        "The client's lift tests, read and checked against its channels and weeks (01a_lift_tests)."
+        from pymc_toolkit.lift_tests import check_lift_tests, read_lift_tests
+        tests = check_lift_tests(read_lift_tests(lift_tests), self.channel_names, self.dates)
+        logger.info("%d lift test(s) for '%s'.", len(tests), self.client_id)
+        return tests
 
     def _fit_scales(self) -> dict[str, float]:
         if not self.scale_data: return {c: 1.0 for c in self.columns}
@@ -254,10 +263,13 @@ def with_data(self: ClientConfig, data: pd.DataFrame | str | Path, # new weekly 
               keep_scales: bool = True, # reuse this config's scale factors
               require_activity: bool = True, # every channel must have a non-zero week (False for test windows)
              ) -> ClientConfig:
-    "A config of the same client on `data`, validated, with this config's scales unless `keep_scales=False`."
-    return ClientConfig(data, self.target_name, self.date_column, self.channel_names, self.control_names,
-                        client_id=self.client_id, scale_data=self.scale_data,
-                        scales=self.scales if keep_scales else None, require_activity=require_activity)
+    "A config of the same client on `data`, validated, with this config's scales unless `keep_scales=False`, and the lift tests that fall in its weeks."
+    from pymc_toolkit.lift_tests import tests_within
+    out = ClientConfig(data, self.target_name, self.date_column, self.channel_names, self.control_names,
+                       client_id=self.client_id, scale_data=self.scale_data,
+                       scales=self.scales if keep_scales else None, require_activity=require_activity)
+    out.lift_tests = tests_within(getattr(self, 'lift_tests', None), out.dates)
+    return out
 
 @patch
 def head(self: ClientConfig, n: int) -> ClientConfig:

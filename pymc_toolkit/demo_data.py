@@ -15,10 +15,12 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TARGET', 'DEMO_DATE', 'TRUTH_DIGITS', 'ChannelPlan',
-           'flighting', 'geometric_adstock', 'simulate_media', 'simulate_controls', 'media_multiplier', 'DemoClient',
-           'simulate_demo_client', 'round_floats', 'true_weekly_contribution', 'atomic_write_text', 'atomic_folder',
-           'write_demo_client', 'load_demo_client', 'assert_close_json', 'assert_same_client_data']
+__all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TARGET', 'DEMO_DATE', 'TRUTH_DIGITS',
+           'CONFOUNDED_CLIENT', 'CONFOUNDED_LIFT_TESTS', 'SECOND_CLIENT_LIFT_TESTS', 'ChannelPlan', 'flighting',
+           'geometric_adstock', 'simulate_media', 'simulate_controls', 'unobserved_demand', 'media_multiplier',
+           'DemoClient', 'simulate_demo_client', 'round_floats', 'true_weekly_contribution', 'simulate_lift_tests',
+           'atomic_write_text', 'atomic_folder', 'write_demo_client', 'load_demo_client', 'assert_close_json',
+           'assert_same_client_data']
 
 # %% ../nbs/00_demo_data.ipynb #69a559a5
 @dataclass(frozen=True)
@@ -106,6 +108,15 @@ def simulate_controls(rng: np.random.Generator, dates: pd.DatetimeIndex) -> pd.D
     emails = 50_000 * (1 + 0.2 * np.sin(2 * np.pi * np.arange(n) / 52.18)) * rng.lognormal(0, 0.15, n)
     return pd.DataFrame({'events': events, 'emails_delivered': np.round(emails).astype(np.int64)}, index=dates)
 
+def unobserved_demand(rng: np.random.Generator, # random generator
+                      n_weeks: int, # number of weeks
+                      persistence: float = 0.85, # week-to-week autocorrelation
+                     ) -> np.ndarray:
+    "A smooth demand driver (AR(1), standardised to mean 0 and sd 1) that no column of the data holds."
+    d = np.zeros(n_weeks)
+    for t in range(1, n_weeks): d[t] = persistence * d[t - 1] + rng.normal()
+    return (d - d.mean()) / d.std()
+
 def media_multiplier(n_weeks: int) -> np.ndarray:
     "Smooth drift of media effectiveness over time (a yearly wave and a slow trend), mean exactly 1."
     t = np.arange(n_weeks)
@@ -128,11 +139,18 @@ def simulate_demo_client(seed: int = 42, # random seed: the same seed gives the 
                          noise_sigma: float = 6_000.0, # standard deviation of the weekly noise
                          l_max: int = 4, # adstock length
                          start: str = '2021-01-03', # first week (a Sunday)
+                         confounded: tuple[str, ...] = (), # channels whose spend follows a demand the data does not hold
+                         demand_effect: float = 0.0, # weekly revenue per unit of that demand (it has mean 0, sd 1)
+                         demand_on_spend: float = 0.5, # log-spend of a confounded channel per unit of demand
                         ) -> DemoClient:
     "Simulate a client's weekly data and its ground truth."
     rng = np.random.default_rng(seed)
     dates = pd.date_range(start, periods=n_weeks, freq='W-SUN')
     media, controls = simulate_media(rng, dates, channels), simulate_controls(rng, dates)
+    demand = unobserved_demand(np.random.default_rng([seed, 1]), n_weeks) if confounded else np.zeros(n_weeks)  # own stream
+    for name in confounded:
+        if name not in media: raise ValueError(f"confounded channel {name!r} is not one of the channels {list(media)}.")
+        media[name] = np.round(media[name].to_numpy(float) * np.exp(demand_on_spend * demand), 2)
     adstock_alpha = rng.uniform(0.1, 0.7, len(channels)).round(3)
     half_saturation = rng.uniform(0.3, 1.2, len(channels)).round(3)
     multiplier = media_multiplier(n_weeks)
@@ -146,11 +164,13 @@ def simulate_demo_client(seed: int = 42, # random seed: the same seed gives the 
     control_contrib = {'events': event_effect * controls.events.to_numpy(float),
                        'emails_delivered': email_effect * controls.emails_delivered.to_numpy(float)}
     noise = rng.normal(0, noise_sigma, n_weeks)
-    revenue = baseline + sum(contributions.values()) + sum(control_contrib.values()) + noise
+    revenue = baseline + sum(contributions.values()) + sum(control_contrib.values()) + noise + demand_effect * demand
     data = pd.concat([media, controls], axis=1).rename_axis(DEMO_DATE).reset_index()
     data.insert(1, DEMO_TARGET, np.round(revenue, 2))
     truth = _truth(data, channels, adstock_alpha, half_saturation, beta, contributions, control_contrib,
                    multiplier, baseline, noise_sigma, event_effect, email_effect, seed, l_max)
+    if confounded: truth['confounder'] = round_floats({'channels': list(confounded), 'demand_effect': demand_effect,
+                                                       'demand_on_spend': demand_on_spend, 'weekly_demand': [float(v) for v in demand]})
     return DemoClient(data, truth)
 
 # %% ../nbs/00_demo_data.ipynb #7f6c8032
@@ -204,6 +224,40 @@ def true_weekly_contribution(demo: DemoClient, # a simulated client
     s = np.asarray(weekly_spend, float) / float(demo.data[channel].max())  # the simulator saturates the max-scaled channel
     return t['max_weekly_effect'] * s / (t['half_saturation'] + s) * multiplier
 
+# %% ../nbs/00_demo_data.ipynb #1c82d6da
+def simulate_lift_tests(demo: DemoClient, # a simulated client
+                        channels: list[str], # channels to test
+                        tests_per_channel: int = 2, # experiments per channel
+                        change: float = 0.5, # spend change during a test, as a share of the spend before it
+                        relative_sigma: float = 0.15, # standard error of a measurement, as a share of the true lift
+                        weeks: int = 4, # length of a test
+                        seed: int = 0, # random seed of the windows and the measurement noise
+                       ) -> pd.DataFrame:
+    "Lift tests drawn from the client's true response curves, with measurement noise."
+    rng, dates = np.random.default_rng(seed), demo.data[DEMO_DATE].reset_index(drop=True)
+    multiplier, rows = np.asarray(demo.truth['media_multiplier']), []
+    for ch in channels:
+        spend = demo.data[ch].to_numpy(float)
+        for s in sorted(rng.choice(np.arange(4, len(dates) - weeks), size=tests_per_channel, replace=False)):
+            before = spend[s - 4:s].mean()
+            x = float(before if before > 0 else spend[spend > 0].mean())  # a dark channel is tested at its usual live spend
+            m = float(multiplier[s:s + weeks].mean())
+            lift = float(true_weekly_contribution(demo, ch, x * (1 + change), m) - true_weekly_contribution(demo, ch, x, m))
+            sigma = relative_sigma * abs(lift)
+            rows.append({'channel': ch, 'date_start': dates[s], 'date_end': dates[s + weeks - 1] + pd.Timedelta(days=6),
+                         'x': round(x, 2), 'delta_x': round(x * change, 2), 'delta_y': round(lift + rng.normal(0, sigma), 2),
+                         'sigma': round(sigma, 2), 'true_delta_y': round(lift, 2)})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/00_demo_data.ipynb #b01c087b
+CONFOUNDED_CLIENT = dict(seed=5, n_weeks=104, baseline=60_000.0, noise_sigma=3_000.0, event_effect=5_000.0, email_effect=0.05,
+                         channels=(ChannelPlan('brand_search_cost', 6_000, 1.0, 2.0), ChannelPlan('social_cost', 5_000, 0.9, 1.4),
+                                   ChannelPlan('tv_cost', 12_000, 0.5, 1.2), ChannelPlan('display_cost', 3_000, 0.7, 0.6)),
+                         confounded=('brand_search_cost',), demand_effect=4_000.0, demand_on_spend=0.5)
+CONFOUNDED_LIFT_TESTS = dict(channels=['brand_search_cost'], tests_per_channel=4, change=-1.0, relative_sigma=0.1, seed=2)
+# The second bundled client's experiments (data/shop2_lift_tests.csv): TV and search, spend raised by half, measured to 15 %.
+SECOND_CLIENT_LIFT_TESTS = dict(channels=['tv_cost', 'search_cost'], tests_per_channel=2, change=0.5, relative_sigma=0.15, seed=3)
+
 # %% ../nbs/00_demo_data.ipynb #579849cb
 def atomic_write_text(path: str | Path, # file to write
                       text: str, # its content
@@ -238,15 +292,18 @@ def atomic_folder(path: str | Path, # folder to write (replaced if it exists)
 
 def write_demo_client(folder: str | Path = 'data', # where to write
                       name: str = 'ms', # file stem: `<name>.csv` and `<name>_truth.json`
+                      lift_tests: dict | None = None, # also write `<name>_lift_tests.csv`: `simulate_lift_tests` settings
                       **kwargs, # passed to `simulate_demo_client`
-                     ) -> tuple[Path, Path]:
-    "Simulate a demo client and write `<name>.csv` and `<name>_truth.json` into `folder`."
+                     ) -> tuple[Path, ...]:
+    "Simulate a demo client and write `<name>.csv` and `<name>_truth.json` (and its lift tests) into `folder`."
     demo = simulate_demo_client(**kwargs)
     folder = Path(folder)
     csv = atomic_write_text(folder / f'{name}.csv', demo.data.to_csv(index=False, date_format='%Y-%m-%d'))
     truth = atomic_write_text(folder / f'{name}_truth.json', json.dumps(demo.truth, indent=1))
     logger.info("Demo client written to %s and %s.", csv, truth)
-    return csv, truth
+    if lift_tests is None: return csv, truth
+    tests = simulate_lift_tests(demo, **lift_tests).to_csv(index=False, date_format='%Y-%m-%d')
+    return csv, truth, atomic_write_text(folder / f'{name}_lift_tests.csv', tests)
 
 def load_demo_client(folder: str | Path | None = None, # folder with `ms.csv`; None = simulate it in memory
                     ) -> DemoClient:

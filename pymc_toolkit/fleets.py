@@ -16,6 +16,7 @@ import pandas as pd
 from .client_config import ClientConfig, ClientDataError
 from .demo_data import atomic_folder
 from .metrics import score
+from .calibration import calibration_comparison, lift_test_check, lift_test_problems, uncalibrated
 from .pymc_model import CI_PROB, PymcModel, interval, lazy_method
 from .sampling import CONVERGENCE_THRESHOLDS, SharedSampling, convergence_problems
 
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'HEALTH_THRESHOLDS', 'health_problems', 'FleetResult', 'split_weeks', 'weekly_frame', 'evaluate', 'fit_on',
-           'production_fleet', 'production_result', 'HoldoutFleet', 'holdout_fleet']
+           'production_fleet', 'add_uncalibrated', 'production_result', 'HoldoutFleet', 'holdout_fleet']
 
 # %% ../nbs/05_fleets.ipynb #6e6d2f1e
 HEALTH_THRESHOLDS = {**CONVERGENCE_THRESHOLDS, 'max_test_mape': 0.2, 'max_test_nrmse': 1.0,
@@ -64,7 +65,7 @@ class FleetResult:
     @property
     def health_reasons(self) -> list[str]:
         reasons = health_problems(self.diagnostics, self.metrics.get('test'), self.thresholds)
-        return reasons + list(self.scores.get('extra_health_reasons', []))
+        return reasons + lift_test_problems(self.frames.get('lift_tests')) + list(self.scores.get('extra_health_reasons', []))
 
     @property
     def healthy(self) -> bool: return not self.health_reasons
@@ -111,13 +112,14 @@ def weekly_frame(config: ClientConfig, # the weeks
 def evaluate(model: PymcModel, # a fitted model
              test: ClientConfig | None = None, # weeks after the training weeks
             ) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
-    "Weekly frames and metrics on the training weeks and (if given) the test weeks."
+    "Weekly frames and metrics on the training weeks and (if given) the test weeks; the lift-test check if the fit had tests."
     frames, metrics = {}, {}
     parts = [('train', model.config, model.y_fit)]
     if test is not None: parts.append(('test', test, model.predict_draws(test.data)))
     for name, cfg, draws in parts:
         frames[name] = weekly_frame(cfg, draws)
         metrics[name] = score(cfg.target().to_numpy(), draws.transpose('sample', 'date').to_numpy())
+    if (check := lift_test_check(model)) is not None: frames['lift_tests'] = check   # experiments the fit saw (03a)
     return frames, metrics
 
 def fit_on(model: PymcModel, # model whose settings and priors to use
@@ -133,14 +135,30 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
                      test_weeks: int = 4, # weeks held out at the end
                      new_data: pd.DataFrame | None = None, # new weeks to add first (a data refresh)
                      thresholds: dict | None = None, # health threshold overrides
+                     compare_uncalibrated: bool = False, # also fit without lift tests and ROAS priors: ROAS before and after (03a)
                      **sampler, # sampler overrides (chains, draws, tune, ...)
                     ) -> FleetResult:
     "Train on all but the last `test_weeks` weeks and score the training and test weeks."
     config = model.config.add_weeks(new_data) if new_data is not None else model.config
     train, test = split_weeks(config, test_weeks, model.lag_max)
     health_problems([], None, thresholds)  # reject unknown thresholds before fitting
+    if compare_uncalibrated and train.lift_tests is None and not model.roas_priors:
+        raise ClientDataError(f"compare_uncalibrated=True needs lift tests that ended in the {len(train.data)} training weeks "
+                              f"(to {train.dates.iloc[-1].date()}) or roas_priors; {model.client_id} has neither.")
     logger.info("Production fleet for %s: training on %d weeks, testing on the last %d.", model.client_id, len(train.data), test_weeks)
-    return production_result(fit_on(model, train, **sampler), test, thresholds)
+    result = production_result(fit_on(model, train, **sampler), test, thresholds)
+    if compare_uncalibrated: add_uncalibrated(result, **sampler)
+    return result
+
+def add_uncalibrated(result: FleetResult, # a fleet whose model was fitted with experiments
+                     **sampler, # sampler overrides
+                    ) -> FleetResult:
+    "Fit the fleet's model again without its experiments; record ROAS before and after (frame 'calibration') and that fit's diagnostics."
+    plain = uncalibrated(result.model).fit(**sampler)
+    result.frames['calibration'] = calibration_comparison(result.model, plain).reset_index()
+    result.diagnostics.append(plain.diagnostics)
+    result.options['compare_uncalibrated'] = True
+    return result
 
 def production_result(fitted: PymcModel, # a model fitted on the training weeks
                       test: ClientConfig | None, # the weeks after them (None: no test weeks)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_pymc_model.ipynb #6d0bde5a
 from __future__ import annotations
-import importlib, json, logging, os, time
+import copy, importlib, json, logging, os, time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from pymc_marketing.mmm.scaling import FixedScaling, Scaling
 
 from .client_config import ClientConfig, ClientDataError
 from .demo_data import atomic_folder
+from .lift_tests import check_roas_priors, mmm_lift_tests
 from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick, priors_from_dict,
                                  priors_to_dict, resolve_priors)
 from .sampling import (DEFAULT_SAMPLER, SharedSampling, check_sampler_settings, convergence_problems, sampler_diagnostics,
@@ -63,6 +64,8 @@ class PymcModel:
                  target_accept: float = DEFAULT_SAMPLER['target_accept'], # NUTS target acceptance rate
                  nuts_sampler: str = DEFAULT_SAMPLER['nuts_sampler'], # 'nutpie', 'numpyro', 'blackjax' or 'pymc'
                  random_seed: int | None = DEFAULT_SAMPLER['random_seed'], # seed: same seed, same posterior
+                 lift_tests: pd.DataFrame | str | Path | None = None, # the client's experiments (01a_lift_tests), or a CSV path
+                 roas_priors: dict | None = None, # {channel: (mean, sd)} ROAS from earlier studies (01a_lift_tests)
                 ):
         if isinstance(client_data, ClientConfig): self.config = client_data
         else:
@@ -70,6 +73,9 @@ class PymcModel:
             if missing: raise ClientDataError(f"PymcModel needs {', '.join(missing)} when client_data is not a ClientConfig.")
             self.config = ClientConfig(client_data, target_name, date_column, channel_names, control_names,
                                        client_id=client_id, scale_data=scale_data)
+        if lift_tests is not None:  # on a copy: the caller's config keeps its own tests
+            self.config = copy.copy(self.config)
+            self.config.lift_tests = self.config._checked_lift_tests(lift_tests)
         logger.info("Set up PyMCModel's basic configuration.")
         if isinstance(lag_max, bool) or not isinstance(lag_max, (int, np.integer)) or lag_max < 1:
             raise PriorConfigError(f"lag_max={lag_max!r} must be an integer >= 1 (weeks an ad keeps working).")
@@ -84,6 +90,7 @@ class PymcModel:
         self.sampler = dict(chains=int(chains), draws=int(draws), tune=int(tune), target_accept=float(target_accept),
                             nuts_sampler=nuts_sampler, random_seed=random_seed)
         self.model_priors = self._priors(model_priors)
+        self.roas_priors = check_roas_priors(roas_priors, self.config.channel_names)
         self.mmm: MMM | None = None
         self.diagnostics: dict | None = None
 
@@ -128,6 +135,8 @@ class PymcModel:
     marginal_roas = lazy_method('budget', 'marginal_roas')
     optimize_budget = lazy_method('budget', 'optimize_budget')
     budget_fleet = lazy_method('budget', 'budget_fleet')
+    # The experiments a calibrated fit saw, beside what the model implies for them (03a_calibration).
+    lift_test_check = lazy_method('calibration', 'lift_test_check')
 
 # %% ../nbs/03_pymc_model.ipynb #0590ac6a
 from fastcore.basics import patch
@@ -187,9 +196,16 @@ def build_mmm(self: PymcModel) -> ToolkitMMM:
 def built_mmm(self: PymcModel, config: ClientConfig | None = None, # data to build on (default: the model's own)
              ) -> ToolkitMMM:
     "A new `ToolkitMMM` with this model's settings, its PyMC model built on `config`'s data (not sampled)."
-    X, y = self.model_inputs(config)
+    cfg = config or self.config
+    X, y = self.model_inputs(cfg)
     mmm = self.build_mmm()
-    with warnings_to_log(): mmm.build_model(X, y)
+    with warnings_to_log():
+        mmm.build_model(X, y)
+        if getattr(cfg, 'lift_tests', None) is not None:  # experiments: PyMC-Marketing's lift-test likelihood
+            mmm.add_lift_test_measurements(mmm_lift_tests(cfg.lift_tests, cfg.dates, internal_name, self.time_varying_media))
+        if self.roas_priors:  # earlier studies: PyMC-Marketing's ROAS (target-per-cost) calibration over the fitted weeks
+            rows = [{'channel': internal_name(c), 'roas': m, 'sigma': s} for c, (m, s) in self.roas_priors.items()]
+            mmm.add_cost_per_target_calibration(X, pd.DataFrame(rows), name_prefix='roas_prior', target_column='roas', target_per_cost=True)
     return mmm
 
 @patch
@@ -387,7 +403,7 @@ def with_config(self: PymcModel, config: ClientConfig) -> PymcModel:
     return PymcModel(config, lag_max=self.lag_max, saturation=self.saturation_name, adstock=self.adstock_name,
                      time_varying_media=self.time_varying_media, time_varying_intercept=self.time_varying_intercept,
                      yearly_seasonality=self.yearly_seasonality, model_priors=self._user_priors(),
-                     priors_preset=self.priors_preset, **self.sampler)
+                     priors_preset=self.priors_preset, roas_priors=self.roas_priors, **self.sampler)
 
 @patch
 def _user_priors(self: PymcModel) -> dict:
@@ -415,7 +431,7 @@ def settings(self: PymcModel) -> dict:
             'scales': c.scales, 'lag_max': self.lag_max, 'saturation': self.saturation_name, 'adstock': self.adstock_name,
             'time_varying_media': self.time_varying_media, 'time_varying_intercept': self.time_varying_intercept,
             'yearly_seasonality': self.yearly_seasonality, 'sampler': self.sampler, 'priors_preset': self.priors_preset,
-            'model_priors': priors_to_dict(self.model_priors)}
+            'model_priors': priors_to_dict(self.model_priors), 'roas_priors': self.roas_priors}
 
 @patch
 def save(self: PymcModel, path: str | Path, # folder to write (replaced if it exists)
@@ -424,6 +440,7 @@ def save(self: PymcModel, path: str | Path, # folder to write (replaced if it ex
     self._require_fit()
     with atomic_folder(path) as tmp:
         self.config.data.to_csv(tmp / 'data.csv', index=False)
+        if self.config.lift_tests is not None: self.config.lift_tests.to_csv(tmp / 'lift_tests.csv', index=False)
         (tmp / 'config.json').write_text(json.dumps({**self.settings(), 'diagnostics': self.diagnostics}, indent=1, default=float))
         self.mmm.save(str(tmp / 'model.nc'))
     logger.info("Saved %s's model to %s.", self.client_id, path)
@@ -436,11 +453,14 @@ def _load(cls, path: str | Path) -> PymcModel:
     if not (path / 'config.json').exists(): raise FileNotFoundError(f"No saved PymcModel in '{path}' (config.json is missing).")
     s = json.loads((path / 'config.json').read_text())
     data = pd.read_csv(path / 'data.csv', parse_dates=[s['date_column']])
+    tests = path / 'lift_tests.csv'
     config = ClientConfig(data, s['target_name'], s['date_column'], s['channel_names'], s['control_names'],
-                          client_id=s['client_id'], scale_data=s['scale_data'], scales=s['scales'])
+                          client_id=s['client_id'], scale_data=s['scale_data'], scales=s['scales'],
+                          lift_tests=tests if tests.exists() else None)
     model = cls(config, lag_max=s['lag_max'], saturation=s['saturation'], adstock=s['adstock'],
                 time_varying_media=s['time_varying_media'], time_varying_intercept=s['time_varying_intercept'],
-                yearly_seasonality=s['yearly_seasonality'], priors_preset=s.get('priors_preset', 'house'), **s['sampler'])
+                yearly_seasonality=s['yearly_seasonality'], priors_preset=s.get('priors_preset', 'house'),
+                roas_priors=s.get('roas_priors'), **s['sampler'])
     model.model_priors = priors_from_dict(s['model_priors'])
     with warnings_to_log(): model.mmm = MMM.load(str(path / 'model.nc'))
     model.diagnostics = s['diagnostics']

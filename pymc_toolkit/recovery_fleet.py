@@ -12,7 +12,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from .client_config import ClientDataError
+from .client_config import ClientConfig, ClientDataError
 from .fleets import FleetResult, evaluate, fit_on, health_problems, HEALTH_THRESHOLDS
 from .pymc_model import CI_PROB, PymcModel
 from .sampling import SharedSampling, single_threaded_blas, warnings_to_log
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'GROUP_NAMES', 'CONTRIBUTION', 'PRIOR_DRAWS', 'parameter_groups', 'with_total_contribution',
-           'recovery_scores', 'draw_truths', 'truth_at', 'true_vs_estimated', 'recovery_fleet']
+           'recovery_scores', 'draw_truths', 'truth_at', 'simulated_lift_tests', 'true_vs_estimated', 'recovery_fleet']
 
 # %% ../nbs/06_recovery_fleet.ipynb #af7f94fd
 GROUP_NAMES = {'intercept_contribution': 'intercept', 'gamma_control': 'controls'}
@@ -74,6 +74,15 @@ def truth_at(prior: xr.DataTree, i: int) -> tuple[xr.Dataset, np.ndarray]:
     y = prior.prior_predictive.to_dataset()['y'].isel(chain=0, draw=i).to_numpy()
     return params, y
 
+def simulated_lift_tests(prior: xr.DataTree, # prior-predictive draws of a model built with lift tests
+                         i: int, # the draw
+                         config: ClientConfig, # the simulated client (its lift tests give channel, dates, x, delta_x, sigma)
+                        ) -> pd.DataFrame | None:
+    "The client's lift tests as the i-th truth would have measured them (its prior-predictive draw), in the client's units."
+    if config.lift_tests is None: return None
+    lift = prior.prior_predictive.to_dataset()['lift_measurements'].isel(chain=0, draw=i).to_numpy()
+    return config.lift_tests.assign(delta_y=lift * config.scales[config.target_name])
+
 # %% ../nbs/06_recovery_fleet.ipynb #c0b04c19
 def true_vs_estimated(group: str, # parameter group
                       truth: xr.DataArray, # true value(s)
@@ -111,6 +120,7 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
     cfg = model.config
     sims = [truth_at(truths, i) for i in range(n_simulations)]  # (true parameters, simulated scaled target) of each
     fakes = [cfg.with_data(cfg.data.assign(**{cfg.target_name: y * cfg.scales[cfg.target_name]})) for _, y in sims]
+    for i, fake in enumerate(fakes): fake.lift_tests = simulated_lift_tests(truths, i, fake)   # experiments run on the simulated truth
     shared = SharedSampling()  # other data each time: no warm start, but each next simulation compiles while one samples
     shared.prepare(*(model.with_config(fake).sampling_model for fake in fakes[1:]))
     rows, values, diagnostics, fitted = [], [], [], None

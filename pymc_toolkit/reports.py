@@ -31,14 +31,15 @@ __all__ = ['logger', 'FLEETS', 'MODEL_OPTIONS', 'DEMO_CLIENT', 'VERSIONED', 'FLE
            'start_report', 'figure_html', 'esc', 'table_html', 'package_versions', 'header_section', 'health_section',
            'fit_section', 'thinned_posterior', 'response_curves', 'adstock_decay', 'channel_sections',
            'recovery_section', 'holdout_section', 'stability_section', 'forecast_section', 'budget_section',
-           'report_sections', 'captured_log', 'load_result', 'fleet_report', 'quarto_available', 'render_html',
-           'report_outputs_only', 'network_references', 'safe_name', 'template_path', 'run_report', 'generate_report']
+           'experiments_section', 'report_sections', 'captured_log', 'load_result', 'fleet_report', 'quarto_available',
+           'render_html', 'report_outputs_only', 'network_references', 'safe_name', 'private_kernel', 'template_path',
+           'run_report', 'generate_report']
 
 # %% ../nbs/09_reports.ipynb #378a3027
 FLEETS = {'production': production_fleet, 'holdout': holdout_fleet, 'recovery': recovery_fleet,
           'stability': stability_fleet, 'forecast': forecast_fleet, 'budget': budget.budget_fleet}
 MODEL_OPTIONS = ('lag_max', 'scale_data', 'saturation', 'adstock', 'time_varying_media', 'time_varying_intercept',
-                 'yearly_seasonality', 'model_priors', 'priors_preset')
+                 'yearly_seasonality', 'model_priors', 'priors_preset', 'roas_priors')
 DEMO_CLIENT = {'client_id': 'demo', 'data': 'demo', 'target_name': DEMO_TARGET, 'date_column': DEMO_DATE,
                'channel_names': [c.name for c in DEMO_CHANNELS], 'control_names': list(DEMO_CONTROLS),
                'model': {'time_varying_media': True}}
@@ -57,7 +58,7 @@ def model_from_client(client: dict, # client settings: client_id, data, target_n
     unknown = set(options) - set(MODEL_OPTIONS)
     if unknown: raise ClientDataError(f"Client '{client.get('client_id')}': unknown model option(s) {sorted(unknown)}; use {list(MODEL_OPTIONS)}.")
     return PymcModel(data, client.get('target_name'), client.get('date_column'), client.get('channel_names'), client.get('control_names'),
-                     client_id=str(client.get('client_id', 'client0')), **options, **(sampler or {}))
+                     client_id=str(client.get('client_id', 'client0')), lift_tests=client.get('lift_tests'), **options, **(sampler or {}))
 
 def run_fleet(kind: str, model: PymcModel, options: dict | None = None) -> FleetResult | HoldoutFleet:
     "Run the fleet `kind` on `model` with its options."
@@ -288,6 +289,32 @@ def budget_section(r: FleetResult) -> str:
         parts += [figure_html(curve_fig), '<h3>Marginal ROAS (one more unit of weekly spend), 94% interval</h3>', table_html(mroas)]
     return ''.join(parts)
 
+def experiments_section(r: FleetResult) -> str:
+    "Each lift test beside the lift the model implies for it (03a_calibration), and ROAS before and after calibration when both were fitted."
+    parts = ["<h2>Experiments</h2>"]
+    if 'lift_tests' in r.frames:
+        t = r.frames['lift_tests']
+        labels = [esc(f"{c} {pd.Timestamp(s):%Y-%m-%d}") for c, s in zip(t.channel, t.date_start)]
+        fig = go.Figure([go.Scatter(x=t.delta_y, y=labels, mode='markers', name='measured +/- sigma', marker=dict(color='black', symbol='diamond'),
+                                    error_x=dict(type='data', array=t.sigma)),
+                         go.Scatter(x=t.model_lift, y=labels, mode='markers', name="model's implied lift (94% interval of a measurement)",
+                                    error_x=dict(type='data', symmetric=False, array=t.model_high - t.model_lift, arrayminus=t.model_lift - t.model_low))])
+        fig.update_layout(title='Lift tests: measured weekly lift against the lift the model implies', height=max(300, 40 * len(t) + 150),
+                          xaxis_title='weekly change in the target')
+        disagree = int((~t.agrees.astype(bool)).sum())
+        parts += [f"<p>{len(t)} lift test(s) in the fit; {disagree} outside the model's interval"
+                  + (" (the model and the experiment disagree: see the health reasons)." if disagree else ".") + "</p>",
+                  figure_html(fig), table_html(t.set_index('channel'), 0)]
+    if 'calibration' in r.frames:
+        c = r.frames['calibration'].set_index('channel')
+        names = [esc(n) for n in c.index]
+        fig = go.Figure([go.Scatter(x=c[f'{k}_roas'], y=names, mode='markers', name=k,
+                                    error_x=dict(type='data', symmetric=False, array=c[f'{k}_roas_high'] - c[f'{k}_roas'],
+                                                 arrayminus=c[f'{k}_roas'] - c[f'{k}_roas_low'])) for k in ('uncalibrated', 'calibrated')])
+        fig.update_layout(title='ROAS with 94% interval, without and with the experiments', height=max(300, 40 * len(c) + 150))
+        parts += [figure_html(fig), table_html(c, 3)]
+    return ''.join(parts)
+
 FLEET_SECTIONS = {'recovery': recovery_section, 'holdout': holdout_section, 'stability': stability_section, 'forecast': forecast_section,
                   'budget': budget_section}
 
@@ -302,11 +329,12 @@ REPORT_CSS = REPORT_MARK + """<style>
 </style>"""
 
 def report_sections(result, run_seconds: float | None = None, log_text: str = '') -> str:
-    "The report's HTML: header, health, fit, the fleet's section, channels, run log."
+    "The report's HTML: header, health, fit, the fleet's section, experiments (if the fit had any), channels, run log."
     kind = 'holdout' if isinstance(result, HoldoutFleet) else result.fleet
     main = _results(result)[-1]
     parts = [REPORT_CSS, header_section(result, run_seconds), health_section(result), fit_section(result)]
     if kind in FLEET_SECTIONS: parts.append(FLEET_SECTIONS[kind](result))
+    if {'lift_tests', 'calibration'} & set(main.frames): parts.append(experiments_section(main))
     if main.model is not None: parts.append(channel_sections(main.model))
     if log_text: parts.append(f"<h2>Run log</h2><details><summary>show</summary><pre>{esc(log_text)}</pre></details>")
     return ''.join(parts)
@@ -405,6 +433,18 @@ def safe_name(name: str, what: str = 'client id') -> str:
                               f"starting with a letter or digit.")
     return name
 
+@contextlib.contextmanager
+def private_kernel():
+    "Kernel settings whose sockets are files in a folder of this call alone (IPC), removed afterwards."
+    # Over TCP the kernel manager picks free ports and the kernel binds them a moment later; two reports started at once
+    # on one machine (two Dask workers) can take the same port, and one kernel dies ("Address already in use").
+    # Socket files in a private folder cannot collide, and the kernel has no reason to warn about unencrypted TCP.
+    from traitlets.config import Config
+    with tempfile.TemporaryDirectory(prefix='pmt-kernel-') as d:   # short path: a socket path must stay under ~100 characters
+        config = Config()
+        config.KernelManager.transport, config.KernelManager.ip = 'ipc', str(Path(d) / 'k')
+        yield config
+
 def template_path(kind: str) -> Path:
     "The packaged notebook of fleet `kind`."
     if kind not in FLEETS: raise ClientDataError(f"Unknown fleet '{kind}': choose one of {', '.join(FLEETS)}.")
@@ -423,6 +463,7 @@ def run_report(kind: str, # fleet kind
     import papermill as pm
     client = dict(client or DEMO_CLIENT)
     if client.get('data') not in (None, 'demo'): client['data'] = str(Path(client['data']).resolve())
+    if client.get('lift_tests'): client['lift_tests'] = str(Path(client['lift_tests']).resolve())
     folder = Path(out_dir).resolve() / safe_name(client.get('client_id', 'client0'))   # absolute: the notebook runs in `folder`
     folder.mkdir(parents=True, exist_ok=True)
     executed, page = folder / f'{kind}.ipynb', folder / f'{kind}.html'
@@ -430,8 +471,9 @@ def run_report(kind: str, # fleet kind
               'save_dir': str(folder / kind) if save_fleet else '', 'summary_path': str(folder / f'{kind}.summary.json')}
     tmp = folder / f'.{kind}.running.ipynb'
     try:
-        pm.execute_notebook(str(template_path(kind)), str(tmp), parameters=json.loads(json.dumps(params, default=str)),
-                            kernel_name='python3', progress_bar=False, log_output=False, execution_timeout=timeout, cwd=str(folder))
+        with private_kernel() as config:
+            pm.execute_notebook(str(template_path(kind)), str(tmp), parameters=json.loads(json.dumps(params, default=str)), config=config,
+                                kernel_name='python3', progress_bar=False, log_output=False, execution_timeout=timeout, cwd=str(folder))
     finally:
         if tmp.exists(): os.replace(tmp, executed)   # kept even when it failed: it shows where
     render_html(executed, page)

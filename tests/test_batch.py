@@ -12,13 +12,18 @@ from pymc_toolkit.batch import ClientsFileError, load_clients, run_batch
 
 CHANNELS = ['tv_cost', 'search_cost', 'social_cost']
 
-def clients_file(folder: Path, ids=('alpha', 'beta', 'broken')) -> Path:
-    "Small clients cut from the second demo client; 'broken' has a negative spend in row 5."
+def clients_file(folder: Path, ids=('alpha', 'beta', 'broken', 'badlift')) -> Path:
+    """Small clients cut from the second demo client: 'alpha' with its lift tests, 'broken' with a negative spend in
+    row 5, 'badlift' with good data but a lift test whose sigma is 0 in row 2."""
     data = pd.read_csv(ROOT / 'data' / 'shop2.csv')
     data.to_csv(folder / 'good.csv', index=False)
     bad = data.copy(); bad.loc[5, 'search_cost'] = -10.0
     bad.to_csv(folder / 'broken.csv', index=False)
-    entries = ''.join(f"  - {{client_id: {i}, data: {'broken' if i == 'broken' else 'good'}.csv}}\n" for i in ids)
+    tests = pd.read_csv(ROOT / 'data' / 'shop2_lift_tests.csv')
+    tests.to_csv(folder / 'lift.csv', index=False)
+    tests.assign(sigma=[1.0, 0.0, 1.0, 1.0]).to_csv(folder / 'badlift.csv', index=False)
+    extra = {'alpha': ', lift_tests: lift.csv', 'badlift': ', lift_tests: badlift.csv'}
+    entries = ''.join(f"  - {{client_id: {i}, data: {'broken' if i == 'broken' else 'good'}.csv{extra.get(i, '')}}}\n" for i in ids)
     (folder / 'clients.yaml').write_text(f"""
 defaults:
   target_name: ecommerce_revenue
@@ -48,11 +53,15 @@ def test_broken_client_is_recorded_and_the_others_finish(cluster, tmp_path):
     broken = json.loads((out / 'broken' / 'production.manifest.json').read_text())
     assert broken['status'] == 'failed'
     assert "Channel 'search_cost' row 5 is negative" in broken['error']
+    badlift = json.loads((out / 'badlift' / 'production.manifest.json').read_text())   # its experiments fail it, alone
+    assert badlift['status'] == 'failed' and "Lift test row 2 (channel 'tv_cost'): sigma is 0" in badlift['error']
     good = json.loads((out / 'alpha' / 'production.manifest.json').read_text())
     assert good['status'] == 'success' and len(good['data_sha256']) == 64 and good['seed'] == 3
+    assert len(good['lift_tests_sha256']) == 64 and good['client']['lift_tests'].endswith('lift.csv')
+    assert '<h2>Experiments</h2>' in (out / 'alpha' / 'production.html').read_text()
     assert good['versions']['pymc-marketing'] and good['fleet_options'] == {'test_weeks': 4}
     index = (out / 'index.html').read_text()
-    for cid in ('alpha', 'beta', 'broken'): assert f'<td>{cid}</td>' in index
+    for cid in ('alpha', 'beta', 'broken', 'badlift'): assert f'<td>{cid}</td>' in index
     assert "href='alpha/production.html'" in index and 'negative' in index
     assert 'FAILED broken/production' in run.stderr
 

@@ -24,12 +24,16 @@ def run_fresh(script: str, cwd: Path) -> str:
     return out.stdout
 
 def test_readme_runs_as_written(tmp_path):
-    script = quick(readme_python())
+    script = quick(readme_python(), models=2)   # the demo client, and shop2 with its lift tests
     assert 'import pymc_toolkit.reports' not in script and 'import pymc_toolkit\n' not in script
+    (tmp_path / 'data').mkdir()
+    for f in ('shop2.csv', 'shop2_lift_tests.csv'): shutil.copy(ROOT / 'data' / f, tmp_path / 'data' / f)
     run_fresh(script + textwrap.dedent('''
         from pathlib import Path
         for f in ('models/client0/config.json', 'out/client0/production/summary.json', 'out/client0_production.html', 'out/demo/production.html'):
             assert Path(f).stat().st_size > 0, f
+        assert len(shop2.lift_test_check()) == 4 and 'calibration' in cfleet.frames
+        assert '<h2>Experiments</h2>' in Path('out/shop2_production.html').read_text()
         print('README ran')'''), tmp_path)
 
 GUIDE = '''

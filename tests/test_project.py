@@ -31,3 +31,18 @@ def test_notebooks_are_committed_clean():
     for nb in (ROOT / 'nbs').glob('*.ipynb'):
         cells = json.loads(nb.read_text())['cells']
         assert not any(c.get('outputs') for c in cells if c['cell_type'] == 'code'), f"{nb.name} has outputs: run make clean-nbs"
+
+def test_a_wheel_holds_the_templates_and_builds_without_packaging_warnings(tmp_path):
+    "A non-editable install gets every fleet's notebook and the offline renderer's template; the build warns about nothing."
+    src = tmp_path / 'src'
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns('.venv', '.git', '_docs', 'out', 'build', '*.egg-info', '__pycache__', 'nbs'))
+    out = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '.', '--no-deps', '--no-build-isolation', '-v', '-w', str(tmp_path / 'whl')],
+                         cwd=src, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    noise = [l for l in (out.stdout + out.stderr).splitlines() if 'would be ignored' in l or 'Warning:' in l or "no files found" in l]
+    assert not noise, noise[:10]
+    import zipfile
+    names = zipfile.ZipFile(next((tmp_path / 'whl').glob('*.whl'))).namelist()
+    for fleet in ('production', 'holdout', 'recovery', 'stability', 'forecast', 'budget'):
+        assert f'pymc_toolkit/templates/{fleet}.ipynb' in names, fleet
+    assert 'pymc_toolkit/templates/nbconvert/offline/index.html.j2' in names
