@@ -26,18 +26,20 @@ def parse_args(argv=None):
     p.add_argument('--sampler', default=DEFAULT_SAMPLER['nuts_sampler'], help='nutpie, numpyro, blackjax or pymc')
     p.add_argument('--seed', type=int, default=DEFAULT_SAMPLER['random_seed'])
     p.add_argument('--data', default=str(ROOT / 'data'), help='folder with ms.csv and ms_truth.json')
+    p.add_argument('-v', '--verbose', action='store_true', help="log every step of the toolkit (INFO); by default only warnings")
     return p.parse_args(argv)
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format='%(levelname)s:%(name)s:%(message)s')
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format='%(levelname)s:%(name)s:%(message)s')
     for noisy in ('pymc', 'pytensor', 'jax', 'numba', 'pymc_marketing'): logging.getLogger(noisy).setLevel(logging.WARNING)
     demo = load_demo_client(args.data)
     truth = demo.truth
     model = PymcModel(demo.data, truth['target'], truth['date_column'], truth['channels'], truth['controls'],
                       lag_max=4, scale_data=True, saturation='michaelis_menten', time_varying_media=True,
                       chains=args.chains, draws=args.draws, tune=args.tune, nuts_sampler=args.sampler, random_seed=args.seed)
-    model.fit()
+    print(f"Fitting the demo client: {args.chains} chains x {args.draws} draws (+{args.tune} tuning) with {args.sampler} ...", flush=True)
+    model.fit(progressbar=sys.stderr.isatty())   # a live bar in a terminal; nothing in a log file
     pd.set_option('display.width', 200, 'display.max_columns', 20)
     d = model.diagnostics
     print(f"\n== Diagnostics: {d['divergences']} divergences, max r_hat {d['max_r_hat']:.3f}, "

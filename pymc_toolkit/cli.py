@@ -9,12 +9,12 @@ from pathlib import Path
 
 from .batch import ClientsFileError, load_clients, run_batch
 from .client_config import ClientDataError
-from .reports import FLEETS, run_report
+from .reports import FLEETS, model_from_client, run_report
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'parser', 'main']
+__all__ = ['logger', 'parser', 'check_client', 'main']
 
 # %% ../nbs/11_cli.ipynb #3f056cd4
 def parser() -> argparse.ArgumentParser:
@@ -33,7 +33,7 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument('--workers', type=int, metavar='N', help='size of the local Dask cluster (default: half the cores)')
     run.add_argument('--timeout', type=int, metavar='SECONDS', help='fail a task whose notebook cell runs longer than this')
     run.add_argument('--retries', type=int, default=2, help='retries of a task whose worker died (default 2)')
-    check = sub.add_parser('check', help='validate a clients file and list its tasks, without running anything')
+    check = sub.add_parser('check', help="validate a clients file, each client's data and lift tests, and list its tasks, without fitting anything")
     check.add_argument('clients', help='clients file (YAML)')
     rep = sub.add_parser('report', help="run one fleet of one client and write its report")
     rep.add_argument('fleet', choices=list(FLEETS))
@@ -41,6 +41,17 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument('--client', required=True, help='client id')
     rep.add_argument('--out', required=True, help='output folder')
     return p
+
+def check_client(client: dict) -> str | None:
+    "Print the client's tasks and whether its data and lift tests are usable (read and checked as a fit would); return the problem, if any."
+    try: model = model_from_client(client)
+    except ClientDataError as e:
+        print(f"{client['client_id']}: {', '.join(client['fleets'])} - NOT usable: {e}")
+        return str(e)
+    tests = model.config.lift_tests
+    print(f"{client['client_id']}: {', '.join(client['fleets'])} - {len(model.config.data)} weeks"
+          + (f", {len(tests)} lift tests" if tests is not None else ''))
+    return None
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of `pymc-toolkit`; returns the exit code."
@@ -51,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         for noisy in ('distributed', 'tornado', 'bokeh', 'papermill', 'traitlets'): logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == 'check':
-            clients = load_clients(args.clients)
-            for c in clients.clients: print(f"{c['client_id']}: {', '.join(c['fleets'])}")
-            return 0
+            problems = [check_client(c) for c in load_clients(args.clients).clients]
+            return 1 if any(problems) else 0
         if args.command == 'report':
             clients = load_clients(args.clients)
             client = next((c for c in clients.clients if c['client_id'] == args.client), None)
