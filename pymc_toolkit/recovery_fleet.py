@@ -135,6 +135,8 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
             rows.append({'simulation': i, 'group': group, **recovery_scores(params[var].to_numpy(), draws, pri)})
             values.append(true_vs_estimated(group, fitted.external(params[var]), fitted.external(post[var])).assign(simulation=i))
     frames, metrics = evaluate(fitted)   # the weekly fit of the last simulation, for the report
+    if 'lift_tests' in frames:   # experiments simulated from the truth: a miss is the simulation's noise, not a disagreement to act on
+        frames['simulated_lift_tests'] = frames.pop('lift_tests')
     table = pd.DataFrame(rows)
     by_group = table.groupby('group', sort=False)[['coverage', 'relative_error', 'contraction', 'score']].mean()
     coverage = table.covered.sum() / table['values'].sum()

@@ -115,6 +115,8 @@ def test_compare_uncalibrated_needs_experiments(client, no_sampling):
 def test_recovery_simulates_the_experiments_from_its_truth(client):
     demo, tests = client
     r = recovery_fleet(model(demo, tests), n_simulations=1)
-    seen = r.frames['lift_tests']
+    seen = r.frames['simulated_lift_tests']
     assert len(seen) == 4 and not np.allclose(seen.delta_y, tests.delta_y)   # measured on the simulated truth, not the client's
     pd.testing.assert_series_equal(seen.x, tests.x, check_names=False)
+    # a simulated measurement outside the model's interval is the simulation's noise: never a health reason of the recovery
+    assert 'lift_tests' not in r.frames and not any(h.startswith('lift test of') for h in r.health_reasons)
