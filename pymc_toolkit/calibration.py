@@ -4,12 +4,12 @@
 
 # %% ../nbs/03a_calibration.ipynb #26e05641
 from __future__ import annotations
-import logging
+import copy, logging
 
 import numpy as np
 import pandas as pd
 
-from .pymc_model import CI_PROB, PymcModel, interval
+from .pymc_model import CI_PROB, PymcModel
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ def lift_test_problems(check: pd.DataFrame | None, # `lift_test_check`'s table (
 def uncalibrated(model: PymcModel, # a model with lift tests or ROAS priors
                 ) -> PymcModel:
     "An unfitted model with the same settings and data, without the experiments and ROAS priors."
-    import copy
     config = copy.copy(model.config)
     config.lift_tests = None
     out = model.with_config(config)

@@ -268,7 +268,7 @@ def with_data(self: ClientConfig, data: pd.DataFrame | str | Path, # new weekly 
     out = ClientConfig(data, self.target_name, self.date_column, self.channel_names, self.control_names,
                        client_id=self.client_id, scale_data=self.scale_data,
                        scales=self.scales if keep_scales else None, require_activity=require_activity)
-    out.lift_tests = tests_within(getattr(self, 'lift_tests', None), out.dates)
+    out.lift_tests = tests_within(self.lift_tests, out.dates)
     return out
 
 @patch

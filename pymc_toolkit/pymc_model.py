@@ -201,7 +201,7 @@ def built_mmm(self: PymcModel, config: ClientConfig | None = None, # data to bui
     mmm = self.build_mmm()
     with warnings_to_log():
         mmm.build_model(X, y)
-        if getattr(cfg, 'lift_tests', None) is not None:  # experiments: PyMC-Marketing's lift-test likelihood
+        if cfg.lift_tests is not None:  # experiments: PyMC-Marketing's lift-test likelihood
             mmm.add_lift_test_measurements(mmm_lift_tests(cfg.lift_tests, cfg.dates, internal_name, self.time_varying_media))
         if self.roas_priors:  # earlier studies: PyMC-Marketing's ROAS (target-per-cost) calibration over the fitted weeks
             rows = [{'channel': internal_name(c), 'roas': m, 'sigma': s} for c, (m, s) in self.roas_priors.items()]
