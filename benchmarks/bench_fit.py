@@ -18,6 +18,9 @@ Run by hand, not in CI (several minutes on 2 cores):
                                                                       # with them, on the confounded client and shop2
     .venv/bin/python benchmarks/bench_fit.py --mode adaptation --seeds 1 2    # the toolkit's decorrelation vs nutpie's low_rank,
                                                                       # on the demo client and the clients above (no retry)
+    .venv/bin/python benchmarks/bench_fit.py --mode geo              # geo clients: toolkit vs plain PyMC-Marketing MMM(dims=("geo",))
+                                                                      # defaults (nutpie), bundled 8x104 and Meridian-sized 20x156;
+    .venv/bin/python benchmarks/bench_fit.py --mode geo --geo-clients big   # 50 geos x 208 weeks x 2 channels: memory
 
 Each configuration runs in its own process, so that peak memory (max RSS of the process and the chain processes
 it starts) and compilation are measured per configuration. PyTensor keeps numba compilations on disk, keyed by the
@@ -71,7 +74,50 @@ def other_clients() -> dict:
                                     email_effect=0.01, channels=(ChannelPlan('tv', 5_000, 0.3, 1.2), ChannelPlan('search', 2_000, 1.0, 2.5),
                                                                  ChannelPlan('social', 1_500, 0.8, 0.8), ChannelPlan('display', 800, 0.5, 0.4)))}
 
+GEO_CLIENTS = {'geo': dict(seed=7, n_geos=8, n_weeks=104), 'meridian': dict(seed=11, n_geos=20, n_weeks=156),
+               'big': dict(seed=13, n_geos=50, n_weeks=208, channels='2')}
+
+def geo_child(spec: dict) -> dict:
+    "One geo fit: the toolkit's defaults, or plain PyMC-Marketing's MMM(dims=('geo',)) defaults with nutpie; truth coverage in total and per geo."
+    import numpy as np
+    from pymc_toolkit.demo_data import GEO_CHANNELS, simulate_geo_client
+    settings = dict(GEO_CLIENTS[spec['geo_client']])
+    if settings.pop('channels', None): settings['channels'] = GEO_CHANNELS[:2]
+    demo = simulate_geo_client(**settings)
+    t, data = demo.truth, demo.data
+    start = time.perf_counter()
+    if spec['variant'] == 'plain':
+        from pymc_marketing.mmm import MMM, GeometricAdstock, MichaelisMentenSaturation
+        X = data.drop(columns=t['target']).copy()
+        for c in t['controls']: X[c] = X[c] / X[c].abs().max()
+        mmm = MMM(date_column=t['date_column'], target_column=t['target'], channel_columns=t['channels'], control_columns=t['controls'],
+                  adstock=GeometricAdstock(l_max=4), saturation=MichaelisMentenSaturation(), dims=('geo',))
+        mmm.fit(X, data[t['target']], chains=spec['chains'], draws=spec['draws'], tune=spec['tune'], random_seed=spec['seed'],
+                nuts_sampler='nutpie', progressbar=False)
+        wall = time.perf_counter() - start
+        res = diagnostics(mmm.idata, [rv.name for rv in mmm.model.free_RVs], wall)
+        contrib = mmm.idata.posterior.to_dataset()['channel_contribution'] * mmm.scalers['_target']   # (chain, draw, date, geo, channel)
+    else:
+        from pymc_toolkit.pymc_model import PymcModel
+        model = PymcModel(data, t['target'], t['date_column'], t['channels'], t['controls'], geo_column='geo',
+                          chains=spec['chains'], draws=spec['draws'], tune=spec['tune'], random_seed=spec['seed']).fit()
+        wall = time.perf_counter() - start
+        res = {**diagnostics(model.mmm.idata, model.free_parameters(), wall), 'retried_for': model.diagnostics['retried_for']}
+        contrib = model.contribution_draws(by_geo=True)
+    totals = contrib.sum('date')
+    inside, hits = {}, []
+    for c in t['channels']:
+        spend = sum(t['geo_channel'][g][c]['total_spend'] for g in t['geos'])
+        lo, hi = np.quantile((totals.sel(channel=c).sum('geo') / spend).to_numpy().ravel(), [0.03, 0.97])
+        inside[c] = bool(lo <= t['channel'][c]['roas'] <= hi)
+        for g in t['geos']:
+            r = (totals.sel(channel=c, geo=g) / t['geo_channel'][g][c]['total_spend']).to_numpy().ravel()
+            lo, hi = np.quantile(r, [0.03, 0.97])
+            hits.append(bool(lo <= t['geo_channel'][g][c]['roas'] <= hi))
+    return {**res, 'peak_mb': peak_memory_mb(), 'total_inside': inside, 'geo_coverage': float(np.mean(hits))}
+
 def child(spec: dict) -> dict:
+    if spec['kind'] == 'geo': return geo_child(spec)
     if spec['kind'] == 'calibration': return calibration_child(spec)  # a client with experiments: toolkit without / with them, plain with them
     from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
     demo = simulate_demo_client(**other_clients()[spec['client']]) if spec.get('client') else load_demo_client(ROOT / 'data')
@@ -211,7 +257,9 @@ def row(name, r):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--child', help=argparse.SUPPRESS)
-    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration'], default='fit')
+    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration', 'geo'], default='fit')
+    p.add_argument('--geo-clients', nargs='+', default=['geo', 'meridian'], choices=list(GEO_CLIENTS), help="geo mode: the clients fitted")
+    p.add_argument('--geo-variants', nargs='+', default=['toolkit', 'plain'], choices=['toolkit', 'plain'], help="geo mode: what fits them")
     p.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help="clients mode: the seeds of each client's fits")
     p.add_argument('--chains', type=int, default=4); p.add_argument('--draws', type=int, default=1000)
     p.add_argument('--tune', type=int, default=1000); p.add_argument('--seed', type=int, default=42)
@@ -264,6 +312,21 @@ def main():
             print(f"{client:10s} ratios: calibrated / uncalibrated toolkit wall x{row_['toolkit_calibrated']['wall_s'] / row_['toolkit_plain']['wall_s']:.2f}; "
                   f"plain PyMC-Marketing calibrated / toolkit calibrated wall x{row_['pmm_calibrated']['wall_s'] / row_['toolkit_calibrated']['wall_s']:.2f}, "
                   f"ESS/s x{row_['toolkit_calibrated']['min_ess_bulk_per_s'] / max(row_['pmm_calibrated']['min_ess_bulk_per_s'], 1e-9):.1f} for the toolkit")
+    elif a.mode == 'geo':
+        print(f"\nGeo clients, {a.chains} chains x {a.draws} draws (+{a.tune} tune); plain = PyMC-Marketing MMM(dims=('geo',)) defaults with nutpie")
+        for client in a.geo_clients:
+            row_ = results[client] = {}
+            for v in a.geo_variants:
+                r = row_[v] = run_child('geo', {**base, 'geo_client': client, 'variant': v})
+                conv = r['max_r_hat'] < 1.01 and r['divergence_rate'] < 0.01 and r['min_ess_bulk'] >= 400
+                print(f"{client:9s} {v:8s} {r['wall_s']:7.1f} s, div {r['divergences']}, r_hat {r['max_r_hat']:.3f}, ESS {r['min_ess_bulk']:.0f}, "
+                      f"ESS/s {r['min_ess_bulk_per_s']:.2f}, peak {r['peak_mb']:.0f} MB, total ROAS inside {sum(r['total_inside'].values())}/"
+                      f"{len(r['total_inside'])}, geo coverage {r['geo_coverage']:.0%}, {'converged' if conv else 'NOT converged'}"
+                      f"{'  (retried: ' + '; '.join(r['retried_for']) + ')' if r.get('retried_for') else ''}", flush=True)
+            if {'toolkit', 'plain'} <= set(row_):
+                tk, pl = row_['toolkit'], row_['plain']
+                print(f"{client:9s} ratio toolkit / plain: wall x{tk['wall_s'] / pl['wall_s']:.2f}, "
+                      f"min-bulk-ESS per second x{tk['min_ess_bulk_per_s'] / max(pl['min_ess_bulk_per_s'], 1e-9):.1f}", flush=True)
     elif a.mode == 'adaptation':
         # adaptation:target_accept asked (the decorrelated stage raises it to 0.97 itself)
         configs = {c: float(ta) for c, ta in (x.split(':') for x in a.adaptations)}

@@ -27,10 +27,12 @@ class ClientsFileError(ClientDataError):
     "The clients file is malformed; the message lists every problem with its client and key."
 
 TOP_KEYS = {'defaults', 'clients'}
-CLIENT_KEYS = {'client_id', 'data', 'lift_tests', 'target_name', 'date_column', 'channel_names', 'control_names', 'model', 'sampler', 'fleets'}
+CLIENT_KEYS = {'client_id', 'data', 'lift_tests', 'target_name', 'date_column', 'channel_names', 'control_names', 'geo_column',
+               'fill_missing_weeks', 'model', 'sampler', 'fleets'}
 DEFAULT_KEYS = CLIENT_KEYS - {'client_id', 'data', 'lift_tests'}
 SAMPLER_KEYS = {'chains', 'draws', 'tune', 'target_accept', 'nuts_sampler', 'random_seed'}
 TYPES = {'client_id': str, 'data': str, 'lift_tests': str, 'target_name': str, 'date_column': str, 'channel_names': list, 'control_names': list,
+         'geo_column': str, 'fill_missing_weeks': (int, float),
          'model': dict, 'sampler': dict, 'fleets': dict}
 
 def _fleet_options(fleet: str) -> set[str]:
@@ -53,7 +55,7 @@ def _problems(i: int, client: Any, defaults: dict) -> list[str]:
     for k in ('client_id', 'data', 'target_name', 'date_column', 'channel_names'):
         if k not in merged: out.append(f"{who}: missing key '{k}'")
     for k, t in TYPES.items():
-        if k in merged and not isinstance(merged[k], t): out.append(f"{who}: '{k}' must be a {t.__name__}, not {type(merged[k]).__name__} ({merged[k]!r})")
+        if k in merged and not isinstance(merged[k], t): out.append(f"{who}: '{k}' must be a {' or '.join(x.__name__ for x in (t if isinstance(t, tuple) else (t,)))}, not {type(merged[k]).__name__} ({merged[k]!r})")
     if isinstance(merged.get('client_id'), str):
         try: safe_name(merged['client_id'])
         except ClientDataError as e: out.append(f"{who}: 'client_id' {e}")

@@ -54,6 +54,9 @@ def check_weeks(weeks) -> int:
 
 def check_money(model: PymcModel) -> list[str]:
     "The money channels of `model`, or a `BudgetError` if it has none."
+    if model.config.is_geo:
+        raise BudgetError(f"{model.client_id} is a geo client: budget decisions are national only for now (the plan would be "
+                          f"per geo and channel). Fit the national total (no geo_column) to plan its budget.")
     money = money_channels(model)
     if not money: raise BudgetError(f"{model.client_id}'s model has no money channel (named *_cost or *_spend): nothing to allocate.")
     return money

@@ -32,7 +32,7 @@ def lift_test_check(model: PymcModel, # a fitted model
     lift = post[LIFT_ESTIMATE].stack(sample=('chain', 'draw')).transpose('sample', ...).to_numpy()
     measured = lift + np.random.default_rng(seed).normal(size=lift.shape) * tests['sigma'].to_numpy()  # what a test would read
     lo, hi = np.quantile(measured, [(1 - prob) / 2, 1 - (1 - prob) / 2], axis=0)
-    out = tests[['channel', 'date_start', 'date_end', 'x', 'delta_x', 'delta_y', 'sigma']].copy()
+    out = tests[[*(['geo'] if 'geo' in tests and model.config.is_geo else []), 'channel', 'date_start', 'date_end', 'x', 'delta_x', 'delta_y', 'sigma']].copy()
     out['model_lift'], out['model_low'], out['model_high'] = lift.mean(0), lo, hi
     out['agrees'] = (out.delta_y >= out.model_low) & (out.delta_y <= out.model_high)
     return out
@@ -42,7 +42,8 @@ def lift_test_problems(check: pd.DataFrame | None, # `lift_test_check`'s table (
     "A health reason for each experiment whose measured lift lies outside the model's interval for that measurement."
     if check is None: return []
     day = lambda d: f"{pd.Timestamp(d):%Y-%m-%d}"
-    return [f"lift test of {r.channel} ({day(r.date_start)}..{day(r.date_end)}): measured {r.delta_y:,.0f} +/- {r.sigma:,.0f} "
+    where = lambda r: f" in {r.geo}" if 'geo' in check else ''
+    return [f"lift test of {r.channel}{where(r)} ({day(r.date_start)}..{day(r.date_end)}): measured {r.delta_y:,.0f} +/- {r.sigma:,.0f} "
             f"is outside the model's 94% interval {r.model_low:,.0f}..{r.model_high:,.0f}"
             for r in check.itertuples() if not bool(r.agrees)]
 

@@ -49,7 +49,7 @@ def check_client(client: dict) -> str | None:
         print(f"{client['client_id']}: {', '.join(client['fleets'])} - NOT usable: {e}")
         return str(e)
     tests = model.config.lift_tests
-    print(f"{client['client_id']}: {', '.join(client['fleets'])} - {len(model.config.data)} weeks"
+    print(f"{client['client_id']}: {', '.join(client['fleets'])} - {model.config.n_weeks} weeks{f' x {len(model.config.geos)} geos' if model.config.is_geo else ''}"
           + (f", {len(tests)} lift tests" if tests is not None else ''))
     return None
 

@@ -14,9 +14,9 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'MIN_TRAINING_WEEKS', 'ClientDataError', 'read_client_csv', 'min_training_weeks', 'check_roles',
-           'parse_dates', 'check_weekly', 'check_numeric', 'check_media', 'check_target', 'max_abs_scales',
-           'ClientConfig']
+__all__ = ['logger', 'MIN_TRAINING_WEEKS', 'GEO_DIM', 'ClientDataError', 'read_client_csv', 'min_training_weeks', 'check_roles',
+           'parse_dates', 'check_weekly', 'check_numeric', 'check_media', 'check_target', 'check_geo_role',
+           'geo_labels', 'checked_panel', 'max_abs_scales', 'ClientConfig']
 
 # %% ../nbs/01_client_config.ipynb #d0ce258c
 class ClientDataError(ValueError):
@@ -29,6 +29,7 @@ def _close_names(name: str, options: Iterable[str]) -> str:
 
 # %% ../nbs/01_client_config.ipynb #f250c691
 def read_client_csv(path: str | Path, # CSV file
+                    text_columns: Iterable[str] = (), # columns kept as text (e.g. geo names such as '01')
                    ) -> pd.DataFrame:
     "Read a client's CSV: BOM removed, separator (`,` `;` tab `|`) sniffed."
     path = Path(path)
@@ -38,7 +39,7 @@ def read_client_csv(path: str | Path, # CSV file
     try: sep = csv.Sniffer().sniff(text.splitlines()[0], delimiters=',;\t|').delimiter
     except csv.Error: sep = ','
     decimal = ',' if sep == ';' else '.'
-    try: return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+    try: return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, dtype={c: str for c in text_columns})
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ClientDataError(f"Client data file '{path}' is not a readable CSV: {e}") from e
 
@@ -142,6 +143,69 @@ def check_target(target: pd.Series):
     if target.nunique() < 2:
         raise ClientDataError(f"Target '{target.name}' is constant ({target.iloc[0]}) in every week: there is nothing to explain.")
 
+# %% ../nbs/01_client_config.ipynb #98482a36
+GEO_DIM = 'geo'  # the name of the markets' dimension in the model (PyMC-Marketing's `dims=("geo",)`)
+
+def check_geo_role(columns: Iterable[str], # columns of the data
+                   geo_column: str, # the column naming each row's market
+                   role_columns: list[str], # target, channels and controls
+                  ):
+    "The geo column exists and has no other role; 'geo' itself is not a channel or control of a geo client."
+    columns = list(columns)
+    if geo_column not in columns:
+        raise ClientDataError(f"geo_column '{geo_column}' is not in the data.{_close_names(geo_column, columns)} Columns are: {columns}.")
+    if geo_column in role_columns:
+        raise ClientDataError(f"Column '{geo_column}' is the geo_column and also the target, a channel or a control: a column has one role.")
+    if GEO_DIM != geo_column and GEO_DIM in role_columns:
+        raise ClientDataError(f"A geo client cannot have a target, channel or control named '{GEO_DIM}': the model uses that name "
+                              f"for its markets. Rename the column.")
+
+def geo_labels(raw: pd.Series, # the geo column as read
+               geo_column: str, # its name, for messages
+              ) -> pd.Series:
+    "Geo names as trimmed text; an empty name, or two spellings of one name, is an error naming the rows."
+    labels = raw.map(lambda v: '' if pd.isna(v) else str(v).strip())
+    empty = np.flatnonzero((labels == '').to_numpy())
+    if len(empty): raise ClientDataError(f"Column '{geo_column}' row {empty[0]} has no geo name ({raw.iloc[empty[0]]!r}). Name every row's market.")
+    spellings = pd.DataFrame({'label': labels, 'raw': raw.map(repr)}).drop_duplicates()
+    clash = spellings[spellings.label.duplicated(keep=False)]
+    if len(clash):
+        name = clash.label.iloc[0]
+        raise ClientDataError(f"Column '{geo_column}' spells the geo '{name}' in several ways "
+                              f"({', '.join(clash[clash.label == name].raw)}): they collide once trimmed. Use one spelling.")
+    return labels
+
+def checked_panel(data: pd.DataFrame, # date, geo and numeric columns, already checked column by column
+                  date_column: str, geo_column: str, target_name: str,
+                  fill_missing_weeks: float | None = None, # value for a geo's missing weeks, or None to raise
+                  check_targets: bool = True, # each geo's target must vary (training data)
+                 ) -> pd.DataFrame:
+    "A rectangular (week x geo) panel sorted by week then geo; duplicated or missing (week, geo) rows are named."
+    dup = data.duplicated([date_column, geo_column])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise ClientDataError(f"Row {i} repeats geo '{data[geo_column].iloc[i]}' in the week {data[date_column].iloc[i].date()}: "
+                              f"one row per week and geo.")
+    weeks = pd.Series(np.sort(data[date_column].unique()))
+    check_weekly(weeks, date_column)
+    have = data.groupby(geo_column)[date_column].nunique()
+    for geo, n in have[have < len(weeks)].items():
+        if fill_missing_weeks is None:
+            missing = weeks[~weeks.isin(data.loc[data[geo_column] == geo, date_column])]
+            raise ClientDataError(f"Geo '{geo}' has {n} of the {len(weeks)} weeks the other geos have: it misses "
+                                  f"{len(missing)}, the first {missing.iloc[0].date()}. Add them, drop the geo, "
+                                  f"or set fill_missing_weeks=0.")
+        logger.warning("Geo '%s' misses %d week(s): filled with %s.", geo, len(weeks) - n, fill_missing_weeks)
+    grid = pd.MultiIndex.from_product([weeks, sorted(have.index)], names=[date_column, geo_column])
+    panel = data.set_index([date_column, geo_column]).reindex(grid)
+    panel = panel.fillna(float(fill_missing_weeks) if fill_missing_weeks is not None else np.nan).reset_index()
+    if check_targets:
+        for geo, y in panel.groupby(geo_column)[target_name]:
+            if y.nunique() < 2:
+                raise ClientDataError(f"Geo '{geo}': target '{target_name}' is constant ({y.iloc[0]}) in every week: "
+                                      f"there is nothing to explain in that market. Drop the geo.")
+    return panel
+
 # %% ../nbs/01_client_config.ipynb #43afbcbf
 def max_abs_scales(frame: pd.DataFrame) -> dict[str, float]:
     "The MaxAbs factor of each column (1.0 for an all-zero column, which then stays zero)."
@@ -161,16 +225,19 @@ class ClientConfig:
                  scales: dict[str, float] | None = None, # fixed scale factors to reuse (from an earlier config)
                  require_activity: bool = True, # every channel must have a non-zero week (False for test windows)
                  lift_tests: pd.DataFrame | str | Path | None = None, # the client's experiments (see 01a_lift_tests), or a CSV path
+                 geo_column: str | None = None, # column naming each row's market (a geo client: one row per week and geo)
+                 fill_missing_weeks: float | None = None, # geo clients: fill a geo's missing weeks with this value (e.g. 0) instead of raising
                 ):
         logger.info("Creating the client's data configuration.")
         self.client_id, self.target_name, self.date_column = client_id, target_name, date_column
         self.channel_names, self.control_names = list(channel_names), list(control_names or [])
         self.scale_data, self.require_activity = scale_data, require_activity
-        raw = read_client_csv(client_data) if isinstance(client_data, (str, Path)) else client_data
+        self.geo_column, self.fill_missing_weeks = geo_column, fill_missing_weeks
+        raw = read_client_csv(client_data, [geo_column] if geo_column else ()) if isinstance(client_data, (str, Path)) else client_data
         if not isinstance(raw, pd.DataFrame): raise ClientDataError(f"client_data must be a DataFrame or a CSV path, not {type(raw).__name__}.")
         if raw.empty: raise ClientDataError(f"Client '{client_id}' data has no rows.")
         self.data = self._validated(raw)
-        self.scales = dict(scales) if scales is not None else self._fit_scales()
+        self.scales = self._given_scales(scales) if scales is not None else self._fit_scales()
         self._log_scaling()
         self.lift_tests = None if lift_tests is None else self._checked_lift_tests(lift_tests)
         logger.info("Client data loaded for '%s' with %d rows.", client_id, len(self.data))
@@ -179,31 +246,69 @@ class ClientConfig:
     def columns(self) -> list[str]: return [self.target_name, *self.channel_names, *self.control_names]
 
     @property
-    def dates(self) -> pd.Series: return self.data[self.date_column]
+    def dates(self) -> pd.Series:
+        "Each row's week (a geo client has one row per week and geo)."
+        return self.data[self.date_column]
+
+    @property
+    def is_geo(self) -> bool: return self.geo_column is not None
+
+    @property
+    def geos(self) -> list[str] | None:
+        "The markets of a geo client, sorted (None for a national client)."
+        return sorted(self.data[self.geo_column].unique()) if self.is_geo else None
+
+    @property
+    def weeks(self) -> pd.Series:
+        "The distinct weeks, in order."
+        return pd.Series(self.dates.unique(), name=self.date_column)
+
+    @property
+    def n_weeks(self) -> int: return self.dates.nunique()
 
     def _validated(self, raw: pd.DataFrame) -> pd.DataFrame:
-        "Check roles, dates and values; return a clean frame (date + numeric columns, row index 0..n-1)."
+        "Check roles, dates and values; return a clean frame (date [+ geo] + numeric columns, row index 0..n-1)."
         check_roles(raw.columns, self.date_column, self.target_name, self.channel_names, self.control_names)
+        if self.is_geo: check_geo_role(raw.columns, self.geo_column, self.columns)
         raw = raw.reset_index(drop=True)
         dates = parse_dates(raw, self.date_column)
-        check_weekly(dates, self.date_column)
+        geos = geo_labels(raw[self.geo_column], self.geo_column) if self.is_geo else None
+        if not self.is_geo: check_weekly(dates, self.date_column)
         target = check_numeric(raw, [self.target_name], 'Target')[self.target_name]
         media = check_numeric(raw, self.channel_names, 'Channel')
         controls = check_numeric(raw, self.control_names, 'Control')
         check_media(media, self.require_activity)
-        if self.require_activity: check_target(target)
-        return pd.concat([dates.rename(self.date_column), target, media, controls], axis=1)
+        if self.require_activity and not self.is_geo: check_target(target)
+        clean = pd.concat([dates.rename(self.date_column), target, media, controls], axis=1)
+        if not self.is_geo: return clean
+        clean.insert(1, self.geo_column, geos)
+        return checked_panel(clean, self.date_column, self.geo_column, self.target_name, self.fill_missing_weeks,
+                             check_targets=self.require_activity)
 
     def _checked_lift_tests(self, lift_tests) -> pd.DataFrame:
         "The client's lift tests, read and checked against its channels and weeks (01a_lift_tests)."
         from pymc_toolkit.lift_tests import check_lift_tests, read_lift_tests
-        tests = check_lift_tests(read_lift_tests(lift_tests), self.channel_names, self.dates)
+        tests = check_lift_tests(read_lift_tests(lift_tests), self.channel_names, self.weeks, self.geos)
         logger.info("%d lift test(s) for '%s'.", len(tests), self.client_id)
         return tests
 
-    def _fit_scales(self) -> dict[str, float]:
-        if not self.scale_data: return {c: 1.0 for c in self.columns}
-        return max_abs_scales(self.data[self.columns])
+    def _fit_scales(self) -> dict:
+        "MaxAbs factors: {column: factor}, or for a geo client {column: {geo: factor}} (each market on its own scale)."
+        if not self.scale_data: return {c: (dict.fromkeys(self.geos, 1.0) if self.is_geo else 1.0) for c in self.columns}
+        if not self.is_geo: return max_abs_scales(self.data[self.columns])
+        per_geo = {g: max_abs_scales(part[self.columns]) for g, part in self.data.groupby(self.geo_column)}
+        return {c: {g: per_geo[g][c] for g in self.geos} for c in self.columns}
+
+    def _given_scales(self, scales: dict) -> dict:
+        "Scale factors reused from an earlier config; a geo client's must cover each of its geos."
+        scales = dict(scales)
+        if self.is_geo:
+            known = scales[self.target_name]
+            for g in self.geos:
+                if g not in known:
+                    raise ClientDataError(f"Geo '{g}' has no scale factors: the model was set up on the geos "
+                                          f"{sorted(known)}.{_close_names(g, known)} A new geo needs a new model.")
+        return scales
 
     def _log_scaling(self):
         if not self.scale_data: return logger.info("Data used in its original units (scale_data=False).")
@@ -212,16 +317,24 @@ class ClientConfig:
 
     def __repr__(self):
         d = self.dates
-        return (f"ClientConfig('{self.client_id}': {len(self.data)} weeks {d.iloc[0].date()}..{d.iloc[-1].date()}, "
+        geo = f" x {len(self.geos)} geos" if self.is_geo else ''
+        return (f"ClientConfig('{self.client_id}': {self.n_weeks} weeks{geo} {d.iloc[0].date()}..{d.iloc[-1].date()}, "
                 f"target '{self.target_name}', {len(self.channel_names)} channels, {len(self.control_names)} controls)")
 
 # %% ../nbs/01_client_config.ipynb #2985c07a
 from fastcore.basics import patch
 
 @patch
+def scale_rows(self: ClientConfig, column: str) -> np.ndarray:
+    "The scale factor of `column` on each row (a geo client's rows are scaled by their market's factor)."
+    factor = self.scales[column]
+    return self.data[self.geo_column].map(factor).to_numpy(float) if self.is_geo else np.full(len(self.data), float(factor))
+
+@patch
 def _frame(self: ClientConfig, names: list[str], scaled: bool) -> pd.DataFrame:
     out = self.data[names]
-    return out / pd.Series({c: self.scales[c] for c in names}) if scaled else out.copy()
+    if not scaled: return out.copy()
+    return out / pd.DataFrame({c: self.scale_rows(c) for c in names}, index=out.index)
 
 @patch
 def channels(self: ClientConfig, scaled: bool = True) -> pd.DataFrame:
@@ -242,19 +355,31 @@ def target(self: ClientConfig, scaled: bool = False) -> pd.Series:
     return self._frame([self.target_name], scaled)[self.target_name]
 
 @patch
+def weekly_target(self: ClientConfig) -> pd.Series:
+    "The target per week in original units, summed over a geo client's markets."
+    return self.data.groupby(self.date_column)[self.target_name].sum()
+
+@patch
 def covariates(self: ClientConfig, scaled: bool = True) -> pd.DataFrame:
-    "Date, channels and controls in one frame: the model's `X`."
-    X = pd.concat([self.dates, self.channels(scaled), self.controls(scaled)], axis=1)
+    "Date (and geo), channels and controls in one frame: the model's `X`."
+    keys = [self.dates] + ([self.data[self.geo_column]] if self.is_geo else [])
+    X = pd.concat([*keys, self.channels(scaled), self.controls(scaled)], axis=1)
     logger.info("Covariates DataFrame constructed with shape %s.", X.shape)
     return X
 
 @patch
-def inverse_scaler(self: ClientConfig, column: str = 'target') -> Callable:
-    "A function taking scaled values of `column` ('target' or a column name) back to original units."
+def inverse_scaler(self: ClientConfig, column: str = 'target', # 'target' or a column name
+                   geo: str | None = None, # a geo client's market (each has its own factor)
+                  ) -> Callable:
+    "A function taking scaled values of `column` (of market `geo`) back to original units."
     name = self.target_name if column == 'target' else column
     if name not in self.scales: raise ClientDataError(f"No scale for '{column}': it is not a column of client '{self.client_id}'.{_close_names(name, self.scales)}")
     logger.info("Inverse scaler function for '%s' returned.", column)
     factor = self.scales[name]
+    if self.is_geo:
+        if geo not in factor: raise ClientDataError(f"inverse_scaler needs one of {self.client_id}'s geos, not {geo!r}: "
+                                                    f"each market has its own scale.{_close_names(str(geo), factor)}")
+        factor = factor[geo]
     return lambda values: np.asarray(values) * factor
 
 # %% ../nbs/01_client_config.ipynb #a7d8271d
@@ -267,19 +392,28 @@ def with_data(self: ClientConfig, data: pd.DataFrame | str | Path, # new weekly 
     from pymc_toolkit.lift_tests import tests_within
     out = ClientConfig(data, self.target_name, self.date_column, self.channel_names, self.control_names,
                        client_id=self.client_id, scale_data=self.scale_data,
-                       scales=self.scales if keep_scales else None, require_activity=require_activity)
+                       scales=self.scales if keep_scales else None, require_activity=require_activity,
+                       geo_column=self.geo_column, fill_missing_weeks=self.fill_missing_weeks)
     out.lift_tests = tests_within(self.lift_tests, out.dates)
     return out
 
 @patch
+def week_range(self: ClientConfig, start: int = 0, # first week kept (0-based)
+               stop: int | None = None, # week after the last kept (None: to the end)
+               require_activity: bool = True, # every channel must have a non-zero week
+              ) -> ClientConfig:
+    "Weeks `start` to `stop` (every geo's rows), with the same scales."
+    return self.with_data(self.data[self.dates.isin(self.weeks.iloc[start:stop])], require_activity=require_activity)
+
+@patch
 def head(self: ClientConfig, n: int) -> ClientConfig:
     "The first `n` weeks, with the same scales."
-    return self.with_data(self.data.iloc[:n])
+    return self.week_range(0, n)
 
 @patch
 def tail(self: ClientConfig, n: int) -> ClientConfig:
     "The last `n` weeks, with the same scales (a test window: channels may be dark throughout)."
-    return self.with_data(self.data.iloc[len(self.data) - n:], require_activity=False)
+    return self.week_range(self.n_weeks - n, require_activity=False)
 
 @patch
 def add_weeks(self: ClientConfig, new_data: pd.DataFrame | str | Path, # new (or corrected) weeks with every column
@@ -288,7 +422,8 @@ def add_weeks(self: ClientConfig, new_data: pd.DataFrame | str | Path, # new (or
     if isinstance(new_data, pd.DataFrame) and self.target_name not in new_data:
         raise ClientDataError(f"New weeks need the target column '{self.target_name}' to be added to the client's data.")
     merged = pd.concat([self.data, self.with_data(new_data, require_activity=False).data])
-    return self.with_data(merged.drop_duplicates(subset=self.date_column, keep='last').sort_values(self.date_column))
+    keys = [self.date_column] + ([self.geo_column] if self.is_geo else [])
+    return self.with_data(merged.drop_duplicates(subset=keys, keep='last').sort_values(keys))
 
 @patch
 def check_length(self: ClientConfig, lag_max: int, # adstock length
@@ -297,7 +432,7 @@ def check_length(self: ClientConfig, lag_max: int, # adstock length
     "Raise unless there are enough weeks to train on after holding out `holdout_weeks`."
     need = min_training_weeks(lag_max)
     if holdout_weeks < 0: raise ClientDataError(f"holdout_weeks must be >= 0, got {holdout_weeks}.")
-    if len(self.data) - holdout_weeks < need:
-        raise ClientDataError(f"Client '{self.client_id}' has {len(self.data)} weeks; holding out {holdout_weeks} leaves "
-                              f"{len(self.data) - holdout_weeks}, but lag_max={lag_max} needs at least {need} training weeks. "
+    if self.n_weeks - holdout_weeks < need:
+        raise ClientDataError(f"Client '{self.client_id}' has {self.n_weeks} weeks; holding out {holdout_weeks} leaves "
+                              f"{self.n_weeks - holdout_weeks}, but lag_max={lag_max} needs at least {need} training weeks. "
                               f"Use a shorter holdout or more history.")

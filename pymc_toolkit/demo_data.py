@@ -16,11 +16,12 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TARGET', 'DEMO_DATE', 'TRUTH_DIGITS',
-           'CONFOUNDED_CLIENT', 'CONFOUNDED_LIFT_TESTS', 'SECOND_CLIENT_LIFT_TESTS', 'ChannelPlan', 'flighting',
-           'geometric_adstock', 'simulate_media', 'simulate_controls', 'unobserved_demand', 'media_multiplier',
-           'DemoClient', 'simulate_demo_client', 'round_floats', 'true_weekly_contribution', 'simulate_lift_tests',
-           'atomic_write_text', 'atomic_folder', 'write_demo_client', 'load_demo_client', 'assert_close_json',
-           'assert_same_client_data']
+           'CONFOUNDED_CLIENT', 'CONFOUNDED_LIFT_TESTS', 'SECOND_CLIENT_LIFT_TESTS', 'GEO_NAMES', 'GEO_CHANNELS',
+           'GEO_CLIENT', 'GEO_COLUMN', 'GEO_LIFT_TESTS', 'ChannelPlan', 'flighting', 'geometric_adstock',
+           'simulate_media', 'simulate_controls', 'unobserved_demand', 'media_multiplier', 'DemoClient',
+           'simulate_demo_client', 'round_floats', 'true_weekly_contribution', 'simulate_lift_tests', 'geo_names',
+           'simulate_geo_client', 'geo_view', 'simulate_geo_lift_tests', 'atomic_write_text', 'atomic_folder',
+           'write_demo_client', 'load_demo_client', 'assert_close_json', 'assert_same_client_data']
 
 # %% ../nbs/00_demo_data.ipynb #69a559a5
 @dataclass(frozen=True)
@@ -258,6 +259,89 @@ CONFOUNDED_LIFT_TESTS = dict(channels=['brand_search_cost'], tests_per_channel=4
 # The second bundled client's experiments (data/shop2_lift_tests.csv): TV and search, spend raised by half, measured to 15 %.
 SECOND_CLIENT_LIFT_TESTS = dict(channels=['tv_cost', 'search_cost'], tests_per_channel=2, change=0.5, relative_sigma=0.15, seed=3)
 
+# %% ../nbs/00_demo_data.ipynb #1ef5da29
+GEO_NAMES = ('north', 'south', 'east', 'west', 'central', 'coast', 'mountain', 'lakes')
+GEO_CHANNELS = (ChannelPlan('tv_cost', 20_000, 0.5, 1.4), ChannelPlan('search_cost', 8_000, 1.0, 2.8),
+                ChannelPlan('social_cost', 6_000, 0.9, 1.2), ChannelPlan('display_cost', 3_000, 0.7, 0.6))
+GEO_CLIENT = dict(seed=7, n_geos=8, n_weeks=104)
+GEO_COLUMN = 'geo'
+
+def geo_names(n: int) -> list[str]:
+    "Names of `n` simulated markets: regions for up to 8, numbered beyond."
+    return list(GEO_NAMES[:n]) if n <= len(GEO_NAMES) else [f'geo_{i + 1:02d}' for i in range(n)]
+
+def simulate_geo_client(seed: int = 7, # random seed: the same seed gives the same client
+                        n_geos: int = 8, # markets
+                        n_weeks: int = 104, # weeks
+                        channels: tuple[ChannelPlan, ...] = GEO_CHANNELS, # the national plan and each channel's ROAS
+                        baseline: float = 400_000.0, # national weekly revenue without media or controls
+                        noise_share: float = 0.04, # weekly noise sd, as a share of a market's baseline
+                        roas_spread: float = 0.2, # sd of the log of a market's ROAS factor
+                        event_effect: float = 40_000.0, # national revenue per promotional event
+                        email_effect: float = 0.08, # revenue per email delivered
+                        l_max: int = 4, # adstock length
+                        start: str = '2022-01-02', # first week (a Sunday)
+                       ) -> DemoClient:
+    "Simulate a geo client's long weekly data (one row per week and geo) and its truth per market."
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(start, periods=n_weeks, freq='W-SUN')
+    geos, share = geo_names(n_geos), rng.dirichlet(np.full(n_geos, 4.0))
+    national, controls = simulate_media(rng, dates, channels), simulate_controls(rng, dates)
+    adstock_alpha, half_saturation = rng.uniform(0.1, 0.6, len(channels)).round(3), rng.uniform(0.3, 1.0, len(channels)).round(3)
+    rows, per_geo = [], {}
+    for geo, s in zip(geos, share):
+        media = (national * s * rng.lognormal(0, 0.25, national.shape)).round(2)
+        emails = np.round(controls.emails_delivered.to_numpy() * s).astype(np.int64)
+        contributions, per_geo[geo] = {}, {}
+        for ch, a, lam in zip(channels, adstock_alpha, half_saturation):
+            x = media[ch.name].to_numpy(float)
+            shape = geometric_adstock(x / x.max(), a, l_max)
+            shape = shape / (lam + shape)
+            roas = ch.roas * float(np.exp(rng.normal(0, roas_spread)))
+            contributions[ch.name] = roas * x.sum() / shape.sum() * shape
+            per_geo[geo][ch.name] = {'roas': roas, 'total_contribution': float(contributions[ch.name].sum()), 'total_spend': float(x.sum()),
+                                     'max_weekly_effect': roas * x.sum() / shape.sum()}
+        revenue = (baseline * s + sum(contributions.values()) + event_effect * s * controls.events.to_numpy(float)
+                   + email_effect * emails + rng.normal(0, noise_share * baseline * s, n_weeks))
+        frame = media.rename_axis(DEMO_DATE).reset_index()
+        frame.insert(1, GEO_COLUMN, geo); frame.insert(2, DEMO_TARGET, np.round(revenue, 2))
+        rows.append(frame.assign(events=controls.events.to_numpy(), emails_delivered=emails))
+    data = pd.concat(rows).sort_values([DEMO_DATE, GEO_COLUMN]).reset_index(drop=True)
+    names = [c.name for c in channels]
+    total = {n: {'total_contribution': sum(per_geo[g][n]['total_contribution'] for g in geos),
+                 'total_spend': sum(per_geo[g][n]['total_spend'] for g in geos)} for n in names}
+    truth = {'seed': seed, 'n_weeks': n_weeks, 'geos': geos, 'geo_column': GEO_COLUMN, 'target': DEMO_TARGET, 'date_column': DEMO_DATE,
+             'channels': names, 'controls': list(DEMO_CONTROLS), 'spend_channels': names, 'l_max': l_max,
+             'geo_share': dict(zip(geos, map(float, share))), 'baseline': baseline, 'roas_spread': roas_spread,
+             'adstock_alpha': dict(zip(names, map(float, adstock_alpha))), 'half_saturation': dict(zip(names, map(float, half_saturation))),
+             'channel': {n: {**t, 'roas': t['total_contribution'] / t['total_spend']} for n, t in total.items()},
+             'geo_channel': per_geo}
+    return DemoClient(data, round_floats(truth))
+
+# %% ../nbs/00_demo_data.ipynb #82b4191b
+def geo_view(demo: DemoClient, # a simulated geo client
+             geo: str, # one of its markets
+            ) -> DemoClient:
+    "One market of a simulated geo client, as a national client (its rows and true curves) that `simulate_lift_tests` reads."
+    t = demo.truth
+    data = demo.data[demo.data[GEO_COLUMN] == geo].drop(columns=GEO_COLUMN).reset_index(drop=True)
+    curves = {c: {'max_weekly_effect': t['geo_channel'][geo][c]['max_weekly_effect'], 'half_saturation': t['half_saturation'][c]}
+              for c in t['channels']}
+    return DemoClient(data, {'channel': curves, 'media_multiplier': [1.0] * len(data)})
+
+def simulate_geo_lift_tests(demo: DemoClient, # a simulated geo client
+                            tests: dict[str, list[str]], # the channels tested in each market, e.g. {'north': ['tv_cost']}
+                            **kwargs, # `simulate_lift_tests` settings (tests_per_channel, change, relative_sigma, weeks, seed)
+                           ) -> pd.DataFrame:
+    "Lift tests run in some markets of a geo client, drawn from each market's true curves; a `geo` column names the market."
+    seed, out = kwargs.pop('seed', 0), []
+    for i, (geo, channels) in enumerate(tests.items()):   # each market its own windows and noise
+        out.append(simulate_lift_tests(geo_view(demo, geo), channels, seed=[seed, i], **kwargs).assign(geo=geo))
+    tests_ = pd.concat(out, ignore_index=True)
+    return tests_[['geo', *[c for c in tests_.columns if c != 'geo']]]
+
+GEO_LIFT_TESTS = dict(tests={'north': ['tv_cost'], 'coast': ['search_cost']}, tests_per_channel=2, change=0.5, relative_sigma=0.15, seed=4)
+
 # %% ../nbs/00_demo_data.ipynb #579849cb
 def atomic_write_text(path: str | Path, # file to write
                       text: str, # its content
@@ -293,16 +377,17 @@ def atomic_folder(path: str | Path, # folder to write (replaced if it exists)
 def write_demo_client(folder: str | Path = 'data', # where to write
                       name: str = 'ms', # file stem: `<name>.csv` and `<name>_truth.json`
                       lift_tests: dict | None = None, # also write `<name>_lift_tests.csv`: `simulate_lift_tests` settings
-                      **kwargs, # passed to `simulate_demo_client`
+                      geo: bool = False, # a geo client (`simulate_geo_client`) instead of a national one
+                      **kwargs, # passed to `simulate_demo_client` (or `simulate_geo_client`)
                      ) -> tuple[Path, ...]:
     "Simulate a demo client and write `<name>.csv` and `<name>_truth.json` (and its lift tests) into `folder`."
-    demo = simulate_demo_client(**kwargs)
+    demo = (simulate_geo_client if geo else simulate_demo_client)(**kwargs)
     folder = Path(folder)
     csv = atomic_write_text(folder / f'{name}.csv', demo.data.to_csv(index=False, date_format='%Y-%m-%d'))
     truth = atomic_write_text(folder / f'{name}_truth.json', json.dumps(demo.truth, indent=1))
     logger.info("Demo client written to %s and %s.", csv, truth)
     if lift_tests is None: return csv, truth
-    tests = simulate_lift_tests(demo, **lift_tests).to_csv(index=False, date_format='%Y-%m-%d')
+    tests = (simulate_geo_lift_tests if geo else simulate_lift_tests)(demo, **lift_tests).to_csv(index=False, date_format='%Y-%m-%d')
     return csv, truth, atomic_write_text(folder / f'{name}_lift_tests.csv', tests)
 
 def load_demo_client(folder: str | Path | None = None, # folder with `ms.csv`; None = simulate it in memory

@@ -17,14 +17,15 @@ from .client_config import ClientConfig, ClientDataError
 from .demo_data import atomic_folder
 from .metrics import score
 from .calibration import calibration_comparison, lift_test_check, lift_test_problems, uncalibrated
-from .pymc_model import CI_PROB, PymcModel, interval, lazy_method
+from .pymc_model import CI_PROB, PymcModel, interval, lazy_method, total_over_geos
 from .sampling import CONVERGENCE_THRESHOLDS, SharedSampling, convergence_problems
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'HEALTH_THRESHOLDS', 'health_problems', 'FleetResult', 'split_weeks', 'weekly_frame', 'evaluate', 'fit_on',
-           'production_fleet', 'add_uncalibrated', 'production_result', 'HoldoutFleet', 'holdout_fleet']
+__all__ = ['logger', 'HEALTH_THRESHOLDS', 'health_problems', 'FleetResult', 'split_weeks', 'weekly_frame', 'evaluate',
+           'geo_frames', 'fit_on', 'production_fleet', 'add_uncalibrated', 'production_result', 'HoldoutFleet',
+           'holdout_fleet']
 
 # %% ../nbs/05_fleets.ipynb #6e6d2f1e
 HEALTH_THRESHOLDS = {**CONVERGENCE_THRESHOLDS, 'max_test_mape': 0.2, 'max_test_nrmse': 1.0,
@@ -97,16 +98,16 @@ def split_weeks(config: ClientConfig, # the client's data
     if isinstance(test_weeks, bool) or not isinstance(test_weeks, (int, np.integer)) or test_weeks < 0:
         raise ClientDataError(f"test_weeks={test_weeks!r} must be a whole number of weeks >= 0.")
     config.check_length(lag_max, holdout_weeks=test_weeks)
-    n = len(config.data)
+    n = config.n_weeks
     return config.head(n - test_weeks), (config.tail(test_weeks) if test_weeks else None)
 
 def weekly_frame(config: ClientConfig, # the weeks
                  draws, # posterior predictive draws (date, sample), client's units
                  prob: float = CI_PROB, # interval mass
                 ) -> pd.DataFrame:
-    "Date, actual, mean prediction and interval per week."
+    "Date, actual, mean prediction and interval per week (a geo client's markets summed)."
     mean, low, high = interval(draws, prob, dims=('sample',))
-    return pd.DataFrame({'date': config.dates.to_numpy(), 'actual': config.target().to_numpy(),
+    return pd.DataFrame({'date': config.weeks.to_numpy(), 'actual': config.weekly_target().to_numpy(),
                          'prediction': mean.to_numpy(), 'low': low.to_numpy(), 'high': high.to_numpy()})
 
 def evaluate(model: PymcModel, # a fitted model
@@ -114,13 +115,30 @@ def evaluate(model: PymcModel, # a fitted model
             ) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
     "Weekly frames and metrics on the training weeks and (if given) the test weeks; the lift-test check if the fit had tests."
     frames, metrics = {}, {}
-    parts = [('train', model.config, model.y_fit)]
-    if test is not None: parts.append(('test', test, model.predict_draws(test.data)))
-    for name, cfg, draws in parts:
+    parts = [('train', model.config, model.y_fit_by_geo)]
+    if test is not None: parts.append(('test', test, model.predict_draws(test.data, by_geo=True)))
+    for name, cfg, by_geo in parts:
+        draws = total_over_geos(by_geo)
         frames[name] = weekly_frame(cfg, draws)
-        metrics[name] = score(cfg.target().to_numpy(), draws.transpose('sample', 'date').to_numpy())
+        metrics[name] = score(cfg.weekly_target().to_numpy(), draws.transpose('sample', 'date').to_numpy())
+    if model.config.is_geo: frames['geo_weekly'], frames['geo_metrics'] = geo_frames(parts)
     if (check := lift_test_check(model)) is not None: frames['lift_tests'] = check   # experiments the fit saw (03a)
     return frames, metrics
+
+def geo_frames(parts: list[tuple], # (split name, its ClientConfig, draws with dims (date, geo, sample)) of a geo client
+               with_metrics: bool = True, # score each market (False for weeks without actuals, e.g. a forecast)
+               ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    "A geo client's fit market by market: weekly frames (split, geo, date, actual, prediction, low, high) and metrics per split and geo."
+    weekly, metrics = [], []
+    for name, cfg, draws in parts:
+        actual = cfg.data.pivot(index=cfg.date_column, columns=cfg.geo_column, values=cfg.target_name)
+        for g in cfg.geos:
+            d = draws.sel(geo=g)
+            mean, low, high = interval(d, dims=('sample',))
+            weekly.append(pd.DataFrame({'split': name, 'geo': g, 'date': actual.index, 'actual': actual[g].to_numpy(),
+                                        'prediction': mean.to_numpy(), 'low': low.to_numpy(), 'high': high.to_numpy()}))
+            if with_metrics: metrics.append({'split': name, 'geo': g, **score(actual[g].to_numpy(), d.transpose('sample', 'date').to_numpy())})
+    return pd.concat(weekly, ignore_index=True), (pd.DataFrame(metrics) if with_metrics else None)
 
 def fit_on(model: PymcModel, # model whose settings and priors to use
            config: ClientConfig, # the weeks to fit
@@ -143,9 +161,9 @@ def production_fleet(model: PymcModel, # model whose settings, priors and data t
     train, test = split_weeks(config, test_weeks, model.lag_max)
     health_problems([], None, thresholds)  # reject unknown thresholds before fitting
     if compare_uncalibrated and train.lift_tests is None and not model.roas_priors:
-        raise ClientDataError(f"compare_uncalibrated=True needs lift tests that ended in the {len(train.data)} training weeks "
+        raise ClientDataError(f"compare_uncalibrated=True needs lift tests that ended in the {train.n_weeks} training weeks "
                               f"(to {train.dates.iloc[-1].date()}) or roas_priors; {model.client_id} has neither.")
-    logger.info("Production fleet for %s: training on %d weeks, testing on the last %d.", model.client_id, len(train.data), test_weeks)
+    logger.info("Production fleet for %s: training on %d weeks, testing on the last %d.", model.client_id, train.n_weeks, test_weeks)
     result = production_result(fit_on(model, train, **sampler), test, thresholds)
     if compare_uncalibrated: add_uncalibrated(result, **sampler)
     return result
@@ -166,7 +184,7 @@ def production_result(fitted: PymcModel, # a model fitted on the training weeks
                      ) -> FleetResult:
     "The production fleet's result for a fitted model: frames and metrics on the training and test weeks, options."
     frames, metrics = evaluate(fitted, test)
-    options = {'test_weeks': len(test.data) if test is not None else 0, **fitted.sampler,  # then how the fit was sampled
+    options = {'test_weeks': test.n_weeks if test is not None else 0, **fitted.sampler,  # then how the fit was sampled
                **{k: fitted.diagnostics[k] for k in ('tune', 'target_accept', 'warm_start', 'stopped_early')}}
     return FleetResult('production', fitted.client_id, fitted, frames, metrics, [fitted.diagnostics],
                        options=options, thresholds=dict(thresholds or {}))

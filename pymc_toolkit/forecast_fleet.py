@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .client_config import ClientConfig, ClientDataError
-from .fleets import FleetResult, evaluate, fit_on, health_problems, weekly_frame
+from .fleets import FleetResult, evaluate, fit_on, geo_frames, health_problems, weekly_frame
 from .metrics import score
-from .pymc_model import PymcModel
+from .pymc_model import PymcModel, total_over_geos
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +26,15 @@ def steady_plan(config: ClientConfig, # the client's data
                 horizon_weeks: int, # weeks to plan
                 lookback_weeks: int = PLAN_LOOKBACK_WEEKS, # recent weeks to average
                ) -> pd.DataFrame:
-    "Next `horizon_weeks` weeks with every channel and control at its mean over the last `lookback_weeks`."
-    recent = config.data.tail(lookback_weeks)
-    start = config.dates.iloc[-1] + pd.Timedelta(weeks=1)
+    "Next `horizon_weeks` weeks with every channel and control at its mean over the last `lookback_weeks` (per market for a geo client)."
+    recent = config.data[config.dates.isin(config.weeks.iloc[-lookback_weeks:])]
+    start = config.weeks.iloc[-1] + pd.Timedelta(weeks=1)
     plan = pd.DataFrame({config.date_column: pd.date_range(start, periods=horizon_weeks, freq='7D')})
-    for c in config.channel_names + config.control_names: plan[c] = float(recent[c].mean())
+    columns = config.channel_names + config.control_names
+    if config.is_geo:
+        means = recent.groupby(config.geo_column)[columns].mean().reset_index()
+        return plan.merge(means, how='cross').sort_values([config.date_column, config.geo_column], ignore_index=True)
+    for c in columns: plan[c] = float(recent[c].mean())
     return plan
 
 # %% ../nbs/08_forecast_fleet.ipynb #2b15eae2
@@ -60,10 +64,12 @@ def forecast_fleet(model: PymcModel, # model whose settings and data to use (reu
     actual_y = _actual_for(cfg, plan_cfg, actual) if actual is not None else None
     health_problems([], None, thresholds)
     fitted = model if (model.is_fitted and not sampler) else fit_on(model, cfg, **sampler)
-    logger.info("Forecast fleet for %s: %d weeks from %s.", model.client_id, len(plan_cfg.data), plan_cfg.dates.iloc[0].date())
-    draws = fitted.predict_draws(plan_cfg.data)
+    logger.info("Forecast fleet for %s: %d weeks from %s.", model.client_id, plan_cfg.n_weeks, plan_cfg.dates.iloc[0].date())
+    by_geo = fitted.predict_draws(plan_cfg.data, by_geo=True)
+    draws = total_over_geos(by_geo)
     frames, metrics = evaluate(fitted)
     forecast = weekly_frame(plan_cfg, draws).drop(columns='actual')
+    if cfg.is_geo: frames['geo_forecast'] = geo_frames([('forecast', plan_cfg, by_geo)], with_metrics=False)[0].drop(columns=['split', 'actual'])  # per market
     if actual_y is not None:
         forecast.insert(1, 'actual', actual_y)
         metrics['test'] = score(actual_y, draws.transpose('sample', 'date').to_numpy())
@@ -77,7 +83,7 @@ def _actual_for(config: ClientConfig, plan_cfg: ClientConfig, actual: pd.DataFra
     "The actual target of the planned weeks, in plan order; every planned week must be there."
     if config.target_name not in actual or config.date_column not in actual:
         raise ClientDataError(f"actual needs the columns '{config.date_column}' and '{config.target_name}'.")
-    y = actual.assign(**{config.date_column: pd.to_datetime(actual[config.date_column])}).set_index(config.date_column)[config.target_name]
-    missing = plan_cfg.dates[~plan_cfg.dates.isin(y.index)]
+    y = actual.assign(**{config.date_column: pd.to_datetime(actual[config.date_column])}).groupby(config.date_column)[config.target_name].sum()
+    missing = plan_cfg.weeks[~plan_cfg.weeks.isin(y.index)]   # a geo client's actual: its markets' rows, summed per week
     if len(missing): raise ClientDataError(f"actual has no value for the planned week {missing.iloc[0].date()}.")
-    return y.loc[plan_cfg.dates].to_numpy(float)
+    return y.loc[plan_cfg.weeks].to_numpy(float)

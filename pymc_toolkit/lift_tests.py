@@ -10,16 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .client_config import ClientDataError, _close_names, read_client_csv
+from .client_config import GEO_DIM, ClientDataError, _close_names, read_client_csv
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'LIFT_TEST_COLUMNS', 'WEEK', 'read_lift_tests', 'check_lift_tests', 'tests_within', 'test_weeks',
-           'mmm_lift_tests', 'check_roas_priors']
+__all__ = ['logger', 'LIFT_TEST_COLUMNS', 'GEO_COLUMN', 'WEEK', 'read_lift_tests', 'check_lift_tests', 'tests_within',
+           'test_weeks', 'mmm_lift_tests', 'check_roas_priors']
 
 # %% ../nbs/01a_lift_tests.ipynb #5ef9ec10
 LIFT_TEST_COLUMNS = ('channel', 'date_start', 'date_end', 'x', 'delta_x', 'delta_y', 'sigma')
+GEO_COLUMN = 'geo'  # a geo client's tests name their market in this column
 WEEK = pd.Timedelta(days=7)
 
 def read_lift_tests(source: pd.DataFrame | str | Path, # the table, or the path of its CSV
@@ -27,7 +28,7 @@ def read_lift_tests(source: pd.DataFrame | str | Path, # the table, or the path 
     "The lift-test table from a DataFrame or a CSV file (read like client data: BOM, separator sniffed)."
     if isinstance(source, (str, Path)):
         if not Path(source).exists(): raise ClientDataError(f"Lift-test file '{source}' does not exist.")
-        return read_client_csv(source)
+        return read_client_csv(source, text_columns=[GEO_COLUMN])
     if not isinstance(source, pd.DataFrame): raise ClientDataError(f"lift_tests must be a DataFrame or a CSV path, not {type(source).__name__}.")
     return source.copy()
 
@@ -56,9 +57,22 @@ def _lift_numbers(tests: pd.DataFrame, column: str) -> pd.Series:
     return values.astype(float)
 
 # %% ../nbs/01a_lift_tests.ipynb #89e5ac0a
+def _checked_geos(tests: pd.DataFrame, geos: list[str]) -> pd.DataFrame:
+    "A geo client's tests: each names one of its markets in the 'geo' column (trimmed text)."
+    if GEO_COLUMN not in tests:
+        raise ClientDataError(f"A geo client's lift tests need a '{GEO_COLUMN}' column naming the market each test ran in; "
+                              f"the table has {list(tests.columns)}.")
+    tests = tests.assign(**{GEO_COLUMN: tests[GEO_COLUMN].map(lambda v: '' if pd.isna(v) else str(v).strip())})
+    unknown = ~tests[GEO_COLUMN].isin(geos)
+    if unknown.any():
+        g = tests[GEO_COLUMN][unknown].iloc[0]
+        _first_bad(tests, unknown, f"geo {g!r} is not one of the client's markets.{_close_names(g, geos)} Geos are: {list(geos)}.")
+    return tests
+
 def check_lift_tests(tests: pd.DataFrame, # the lift-test table (`read_lift_tests`)
                      channel_names: list[str], # the client's channel columns
                      dates: pd.Series, # the client's weeks (sorted week dates)
+                     geos: list[str] | None = None, # a geo client's markets: each test names one in a 'geo' column
                     ) -> pd.DataFrame:
     "The table checked and cleaned (dates parsed, numbers as floats, sorted by end date); a clear error names the row at fault."
     missing = [c for c in LIFT_TEST_COLUMNS if c not in tests.columns]
@@ -71,6 +85,7 @@ def check_lift_tests(tests: pd.DataFrame, # the lift-test table (`read_lift_test
         ch = tests['channel'][unknown].iloc[0]
         _first_bad(tests, unknown, f"channel {ch!r} is not one of the client's channels.{_close_names(ch, channel_names)} "
                                    f"Channels are: {list(channel_names)}.")
+    if geos is not None: tests = _checked_geos(tests, geos)
     for c in ('date_start', 'date_end'): tests[c] = _lift_dates(tests, c)
     for c in ('x', 'delta_x', 'delta_y', 'sigma'): tests[c] = _lift_numbers(tests, c)
     _first_bad(tests, tests['sigma'] <= 0, "sigma is {row.sigma:g}; it must be > 0 (the standard error of delta_y).")
@@ -82,7 +97,7 @@ def check_lift_tests(tests: pd.DataFrame, # the lift-test table (`read_lift_test
     _first_bad(tests, (tests['date_start'] < first) | (tests['date_end'] >= end),
                f"the test ({{row.date_start:%Y-%m-%d}}..{{row.date_end:%Y-%m-%d}}) lies outside the client's weeks "
                f"({first:%Y-%m-%d}..{dates.iloc[-1]:%Y-%m-%d}).")
-    duplicated = tests.duplicated(subset=list(LIFT_TEST_COLUMNS))
+    duplicated = tests.duplicated(subset=list(LIFT_TEST_COLUMNS) + ([GEO_COLUMN] if geos is not None else []))
     if duplicated.any():
         logger.warning("Lift-test rows %s repeat an earlier row; each is kept once.", [int(i) + 1 for i in np.flatnonzero(duplicated)])
         tests = tests[~duplicated]
@@ -110,9 +125,11 @@ def mmm_lift_tests(tests: pd.DataFrame, # checked lift tests
                    dates: pd.Series, # the weeks of the fit
                    channel_name=str, # the model's name of a channel column
                    time_varying_media: bool = False, # add the `date` column the time-varying multiplier is read at
+                   geo: bool = False, # a geo client's tests: add each test's market
                   ) -> pd.DataFrame:
     "The tests as PyMC-Marketing's `add_lift_test_measurements` takes them."
     out = pd.DataFrame({'channel': tests['channel'].map(channel_name), **{c: tests[c].astype(float) for c in ('x', 'delta_x', 'delta_y', 'sigma')}})
+    if geo: out.insert(0, GEO_DIM, tests[GEO_COLUMN].to_numpy())   # a geo client's test: its market
     if time_varying_media: out['date'] = test_weeks(tests, dates).to_numpy()
     return out
 

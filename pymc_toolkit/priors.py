@@ -7,6 +7,8 @@ from __future__ import annotations
 import difflib, logging
 from typing import Any
 
+import numpy as np
+
 from pymc_extras.prior import Prior
 from pymc_marketing.hsgp_kwargs import HSGPKwargs
 from pymc_marketing.mmm import (DelayedAdstock, GeometricAdstock, HillSaturation, LogisticSaturation,
@@ -18,8 +20,9 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'ADSTOCKS', 'SATURATIONS', 'HSGP_BASIS_FUNCTIONS', 'ADSTOCK_PRIORS', 'SATURATION_PRIORS',
-           'GUIDE_SATURATION_PRIORS', 'PRESETS', 'ALLOWED_DIMS', 'PriorConfigError', 'pick', 'hsgp_config',
-           'house_priors', 'check_prior', 'resolve_priors', 'priors_to_dict', 'priors_from_dict']
+           'GUIDE_SATURATION_PRIORS', 'PRESETS', 'GEO_AMPLITUDE', 'GEO_AMPLITUDE_MEDIAN', 'GEO_SPREAD_SIGMA',
+           'ALLOWED_DIMS', 'PriorConfigError', 'pick', 'hsgp_config', 'house_priors', 'pooled_over_geos', 'geo_priors',
+           'check_prior', 'resolve_priors', 'priors_to_dict', 'priors_from_dict']
 
 # %% ../nbs/02_priors.ipynb #90dd26fa
 class PriorConfigError(ClientDataError):
@@ -84,6 +87,7 @@ def house_priors(n_weeks: int, # weeks of training data (sets the HSGP boundary)
                  time_varying_intercept: bool = False, # the baseline drifts over time (HSGP)
                  yearly_seasonality: int | None = None, # Fourier modes, or None
                  preset: str = 'house', # 'house' (measured to converge) or 'guide' (the user guide's exact priors)
+                 geo: bool = False, # a geo client's model (`geo_priors`)
                 ) -> dict[str, Any]:
     "The toolkit's default priors for a model with these components."
     pick(ADSTOCKS, adstock, 'adstock'); pick(SATURATIONS, saturation, 'saturation')
@@ -102,19 +106,45 @@ def house_priors(n_weeks: int, # weeks of training data (sets the HSGP boundary)
     if time_varying_intercept:
         priors['intercept_tvp_config'] = hsgp_config(n_weeks)
     saturation_priors = {**SATURATION_PRIORS, **(GUIDE_SATURATION_PRIORS if preset == 'guide' else {})}[_key(saturation)]
-    return {**priors, **saturation_priors, **ADSTOCK_PRIORS[_key(adstock)]}
+    national = {**priors, **saturation_priors, **ADSTOCK_PRIORS[_key(adstock)]}
+    return geo_priors(national, saturation) if geo else national
 
 def _key(name: str) -> str: return str(name).lower().replace('-', '_').replace(' ', '_')
+
+# %% ../nbs/02_priors.ipynb #798bed75
+GEO_AMPLITUDE = {'michaelis_menten': 'saturation_alpha', 'logistic': 'saturation_beta', 'hill': 'saturation_beta'}
+GEO_AMPLITUDE_MEDIAN = 0.2  # a channel's largest weekly effect, as a share of the market's best week: the house priors' typical value
+GEO_SPREAD_SIGMA = 0.3  # prior scale of the markets' spread around a channel's effect (log scale)
+
+def pooled_over_geos(median: float = GEO_AMPLITUDE_MEDIAN, # the channel-level median's prior centre
+                     spread: float = GEO_SPREAD_SIGMA, # the prior scale of the markets' log-spread
+                    ) -> Prior:
+    "A positive (geo, channel) parameter, log-normal around a per-channel median with a learnt spread over markets (non-centred)."
+    return Prior('Normal', mu=Prior('Normal', mu=float(np.log(median)), sigma=1, dims='channel'),
+                 sigma=Prior('HalfNormal', sigma=spread), dims=('geo', 'channel'), centered=False, transform='exp')
+
+def geo_priors(priors: dict[str, Any], # a national model's house priors
+               saturation: str = 'michaelis_menten', # the model's saturation (names its maximum-effect parameter)
+              ) -> dict[str, Any]:
+    "The house priors of a geo client's model: baseline and noise per market, maximum effects pooled, shapes shared."
+    out = dict(priors)
+    out['intercept'] = Prior('HalfNormal', sigma=1, dims='geo')
+    out['likelihood'] = Prior('Normal', sigma=Prior('HalfNormal', sigma=2, dims='geo'), dims=('date', 'geo'))
+    out[GEO_AMPLITUDE[_key(saturation)]] = pooled_over_geos()
+    return out
 
 # %% ../nbs/02_priors.ipynb #fb4d9948
 ALLOWED_DIMS = {'intercept': [()], 'likelihood': [()], 'gamma_control': [(), ('control',)],
                 'gamma_fourier': [(), ('fourier_mode',)]}
 
-def _allowed_dims(key: str) -> list[tuple]:
-    return ALLOWED_DIMS.get(key, [(), ('channel',)])
+def _allowed_dims(key: str, geo: bool = False) -> list[tuple]:
+    base = ALLOWED_DIMS.get(key, [(), ('channel',)])
+    if not geo: return base
+    return base + [('geo', *d) for d in base] + ([('date', 'geo')] if key == 'likelihood' else [])
 
 def check_prior(key: str, # model_config key
                 value: Any, # the user's prior
+                geo: bool = False, # a geo client's model: parameters may also vary by 'geo'
                ):
     "Raise unless `value` is a usable prior for `key`."
     if key.endswith('_tvp_config'):
@@ -127,14 +157,15 @@ def check_prior(key: str, # model_config key
         raise PriorConfigError(f"Prior '{key}' must be a pymc_extras.prior.Prior, not {type(value).__name__} ({value!r}). "
                                f"E.g. Prior('HalfNormal', sigma=1).")
     dims = tuple(value.dims or ())
-    if dims not in _allowed_dims(key):
-        ok = ' or '.join(f"dims={d!r}" if d else 'no dims' for d in _allowed_dims(key))
+    if dims not in _allowed_dims(key, geo):
+        ok = ' or '.join(f"dims={d!r}" if d else 'no dims' for d in _allowed_dims(key, geo))
         raise PriorConfigError(f"Prior '{key}' has dims={dims!r}, which does not fit the model: use {ok}.")
     if key == 'likelihood' and 'sigma' not in value.parameters:
         raise PriorConfigError("Prior 'likelihood' needs a 'sigma', e.g. Prior('Normal', sigma=Prior('HalfNormal', sigma=2)).")
 
 def resolve_priors(defaults: dict[str, Any], # house priors for this model
                    overrides: dict[str, Any] | None = None, # the user's priors, by key
+                   geo: bool = False, # a geo client's model
                   ) -> dict[str, Any]:
     "House priors updated with the user's, every key and value checked."
     overrides = dict(overrides or {})
@@ -143,7 +174,7 @@ def resolve_priors(defaults: dict[str, Any], # house priors for this model
             close = difflib.get_close_matches(key, defaults, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ''
             raise PriorConfigError(f"Unknown prior key '{key}'.{hint} This model's keys are: {', '.join(defaults)}.")
-        check_prior(key, value)
+        check_prior(key, value, geo)
     resolved = {**defaults, **overrides}
     for k in overrides: logger.info("Prior '%s' set by the user: %r.", k, resolved[k])
     return resolved

@@ -14,7 +14,7 @@ import pymc as pm
 from pymc_marketing.mmm import MMM
 from pymc_marketing.mmm.scaling import FixedScaling, Scaling
 
-from .client_config import ClientConfig, ClientDataError
+from .client_config import GEO_DIM, ClientConfig, ClientDataError
 from .demo_data import atomic_folder
 from .lift_tests import check_roas_priors, mmm_lift_tests
 from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick, priors_from_dict,
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'CI_PROB', 'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'lazy_method', 'PymcModel', 'internal_name',
-           'ToolkitMMM', 'interval', 'is_spend_channel']
+           'ToolkitMMM', 'total_over_geos', 'interval', 'is_spend_channel']
 
 # %% ../nbs/03_pymc_model.ipynb #81f66321
 def lazy_method(module: str, # the module of pymc_toolkit that holds the function, e.g. 'fleets'
@@ -66,13 +66,16 @@ class PymcModel:
                  random_seed: int | None = DEFAULT_SAMPLER['random_seed'], # seed: same seed, same posterior
                  lift_tests: pd.DataFrame | str | Path | None = None, # the client's experiments (01a_lift_tests), or a CSV path
                  roas_priors: dict | None = None, # {channel: (mean, sd)} ROAS from earlier studies (01a_lift_tests)
+                 geo_column: str | None = None, # column naming each row's market: a geo client, one model over all markets (03b_geo)
+                 fill_missing_weeks: float | None = None, # geo clients: value for a market's missing weeks (default: an error)
                 ):
         if isinstance(client_data, ClientConfig): self.config = client_data
         else:
             missing = [n for n, v in (('target_name', target_name), ('date_column', date_column), ('channel_names', channel_names)) if not v]
             if missing: raise ClientDataError(f"PymcModel needs {', '.join(missing)} when client_data is not a ClientConfig.")
             self.config = ClientConfig(client_data, target_name, date_column, channel_names, control_names,
-                                       client_id=client_id, scale_data=scale_data)
+                                       client_id=client_id, scale_data=scale_data, geo_column=geo_column,
+                                       fill_missing_weeks=fill_missing_weeks)
         if lift_tests is not None:  # on a copy: the caller's config keeps its own tests
             self.config = copy.copy(self.config)
             self.config.lift_tests = self.config._checked_lift_tests(lift_tests)
@@ -91,6 +94,9 @@ class PymcModel:
                             nuts_sampler=nuts_sampler, random_seed=random_seed)
         self.model_priors = self._priors(model_priors)
         self.roas_priors = check_roas_priors(roas_priors, self.config.channel_names)
+        if self.roas_priors and self.config.is_geo:
+            raise ClientDataError("roas_priors are not supported for a geo client yet: PyMC-Marketing's cost-per-target calibration "
+                                  "would need one ROAS per market. Fit without them.")
         self.mmm: MMM | None = None
         self.diagnostics: dict | None = None
 
@@ -104,14 +110,14 @@ class PymcModel:
         logger.info("Using %s.", saturation_label)
         if self.time_varying_media: logger.info("Time-varying Media MMM.")
         if self.time_varying_intercept: logger.info("Time-varying intercept MMM.")
-        return resolve_priors(defaults, overrides)
+        return resolve_priors(defaults, overrides, geo=self.config.is_geo)
 
     def _house_priors(self) -> dict:
         "The default priors of this model's components and data length."
-        return house_priors(len(self.config.data), self.adstock_name, self.saturation_name,
+        return house_priors(self.config.n_weeks, self.adstock_name, self.saturation_name,
                             has_controls=bool(self.config.control_names), time_varying_media=self.time_varying_media,
                             time_varying_intercept=self.time_varying_intercept,
-                            yearly_seasonality=self.yearly_seasonality, preset=self.priors_preset)
+                            yearly_seasonality=self.yearly_seasonality, preset=self.priors_preset, geo=self.config.is_geo)
 
     @property
     def client_id(self) -> str: return self.config.client_id
@@ -119,7 +125,7 @@ class PymcModel:
     def is_fitted(self) -> bool: return self.mmm is not None and getattr(self.mmm, 'idata', None) is not None
 
     def __repr__(self):
-        tv = ', time-varying media' if self.time_varying_media else ''
+        tv = (', time-varying media' if self.time_varying_media else '') + (f', {len(self.config.geos)} geos' if self.config.is_geo else '')
         state = 'fitted' if self.is_fitted else 'not fitted'
         return (f"PymcModel('{self.client_id}': {self.saturation_name} saturation, {self.adstock_name} adstock "
                 f"(lag {self.lag_max}){tv}; {state})")
@@ -147,10 +153,12 @@ def internal_name(name: str) -> str:
 
 @patch
 def model_inputs(self: PymcModel, config: ClientConfig | None = None) -> tuple[pd.DataFrame, pd.Series]:
-    "`X` (date, channels in original units, scaled controls) and `y` (original units) for PyMC-Marketing."
+    "`X` (date, a geo client's market, channels in original units, scaled controls) and `y` (original units) for PyMC-Marketing."
     cfg = config or self.config
-    X = pd.concat([cfg.dates, cfg.channels(scaled=False), cfg.controls(scaled=True)], axis=1)
-    return X.rename(columns=internal_name), cfg.target(scaled=False).rename(internal_name(cfg.target_name))
+    geo = [cfg.data[cfg.geo_column].rename(GEO_DIM)] if cfg.is_geo else []
+    X = pd.concat([cfg.dates, *geo, cfg.channels(scaled=False).rename(columns=internal_name),
+                   cfg.controls(scaled=True).rename(columns=internal_name)], axis=1)
+    return X.rename(columns={cfg.date_column: internal_name(cfg.date_column)}), cfg.target(scaled=False).rename(internal_name(cfg.target_name))
 
 @patch
 def external(self: PymcModel, da: xr.DataArray | xr.Dataset) -> xr.DataArray | xr.Dataset:
@@ -182,14 +190,27 @@ def build_mmm(self: PymcModel) -> ToolkitMMM:
     "A new, unfitted PyMC-Marketing `MMM` (as `ToolkitMMM`) with this model's components, priors and fixed scales."
     cfg = self.config
     adstock_cls, saturation_cls = pick(ADSTOCKS, self.adstock_name, 'adstock')[0], pick(SATURATIONS, self.saturation_name, 'saturation')[0]
-    scaling = Scaling(target=FixedScaling(dims=(), value=cfg.scales[cfg.target_name]),
-                      channel=FixedScaling(dims=(), value={internal_name(c): cfg.scales[c] for c in cfg.channel_names}))
+    scaling = Scaling(target=FixedScaling(dims=(), value=self.target_scale()), channel=FixedScaling(dims=(), value=self._channel_scales()))
     return ToolkitMMM(date_column=internal_name(cfg.date_column), target_column=internal_name(cfg.target_name),
                       channel_columns=[internal_name(c) for c in cfg.channel_names],
                       control_columns=[internal_name(c) for c in cfg.control_names] or None, adstock=adstock_cls(l_max=self.lag_max),
                       saturation=saturation_cls(), time_varying_media=self.time_varying_media,
                       time_varying_intercept=self.time_varying_intercept, yearly_seasonality=self.yearly_seasonality,
-                      scaling=scaling, model_config=dict(self.model_priors))
+                      scaling=scaling, model_config=dict(self.model_priors), dims=(GEO_DIM,) if cfg.is_geo else ())
+
+@patch
+def target_scale(self: PymcModel) -> float | xr.DataArray:
+    "The factor that takes the model's scaled target back to the client's units (one per market for a geo client: dims 'geo')."
+    s = self.config.scales[self.config.target_name]
+    return xr.DataArray([s[g] for g in self.config.geos], dims=GEO_DIM, coords={GEO_DIM: self.config.geos}) if self.config.is_geo else float(s)
+
+@patch
+def _channel_scales(self: PymcModel) -> dict | xr.DataArray:
+    "The channels' fixed scale factors in PyMC-Marketing's form (dims (geo, channel) for a geo client)."
+    cfg, names = self.config, [internal_name(c) for c in self.config.channel_names]
+    if not cfg.is_geo: return {internal_name(c): cfg.scales[c] for c in cfg.channel_names}
+    values = [[cfg.scales[c][g] for c in cfg.channel_names] for g in cfg.geos]
+    return xr.DataArray(values, dims=(GEO_DIM, 'channel'), coords={GEO_DIM: cfg.geos, 'channel': names})
 
 # %% ../nbs/03_pymc_model.ipynb #5c2afa80
 @patch
@@ -202,11 +223,15 @@ def built_mmm(self: PymcModel, config: ClientConfig | None = None, # data to bui
     with warnings_to_log():
         mmm.build_model(X, y)
         if cfg.lift_tests is not None:  # experiments: PyMC-Marketing's lift-test likelihood
-            mmm.add_lift_test_measurements(mmm_lift_tests(cfg.lift_tests, cfg.dates, internal_name, self.time_varying_media))
+            mmm.add_lift_test_measurements(mmm_lift_tests(cfg.lift_tests, cfg.weeks, internal_name, self.time_varying_media, cfg.is_geo))
         if self.roas_priors:  # earlier studies: PyMC-Marketing's ROAS (target-per-cost) calibration over the fitted weeks
             rows = [{'channel': internal_name(c), 'roas': m, 'sigma': s} for c, (m, s) in self.roas_priors.items()]
             mmm.add_cost_per_target_calibration(X, pd.DataFrame(rows), name_prefix='roas_prior', target_column='roas', target_per_cost=True)
     return mmm
+
+def total_over_geos(draws: xr.DataArray) -> xr.DataArray:
+    "`draws` summed over the markets when it has a 'geo' dimension (a geo client's total), else as it is."
+    return draws.sum(GEO_DIM) if GEO_DIM in draws.dims else draws
 
 @patch
 def sampling_model(self: PymcModel) -> pm.Model:
@@ -217,11 +242,6 @@ def sampling_model(self: PymcModel) -> pm.Model:
 def free_parameters(self: PymcModel) -> list[str]:
     "Names of the sampled (free) parameters."
     return [rv.name for rv in self.mmm.model.free_RVs]
-
-@patch
-def target_scale(self: PymcModel) -> float:
-    "The factor that takes the model's scaled target back to the client's units."
-    return float(self.config.scales[self.config.target_name])
 
 @patch
 def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progress bar
@@ -265,12 +285,17 @@ def _log_diagnostics(self: PymcModel):
     if problems: logger.warning("%s's MMM has NOT converged: %s.", self.client_id, '; '.join(problems))
 
 @patch(as_prop=True)
-def y_fit(self: PymcModel) -> xr.DataArray:
-    "In-sample posterior predictive draws of the target in the client's units, dims (date, sample)."
+def y_fit_by_geo(self: PymcModel) -> xr.DataArray:
+    "In-sample posterior predictive draws of the target in the client's units, dims (date, [geo,] sample)."
     self._require_fit()
     if 'posterior_predictive' not in self.mmm.idata.children: self._draw_y_fit()
     pp = self.mmm.idata.posterior_predictive.to_dataset()['y']
-    return (pp.stack(sample=('chain', 'draw')) * self.target_scale()).transpose('date', 'sample')
+    return (pp.stack(sample=('chain', 'draw')) * self.target_scale()).transpose('date', ..., 'sample')
+
+@patch(as_prop=True)
+def y_fit(self: PymcModel) -> xr.DataArray:
+    "In-sample posterior predictive draws of the target in the client's units (a geo client's markets summed), dims (date, sample)."
+    return total_over_geos(self.y_fit_by_geo)
 
 @patch
 def _draw_y_fit(self: PymcModel):
@@ -326,24 +351,50 @@ def is_spend_channel(name: str) -> bool:
     return name.lower().endswith(('_cost', '_spend', '_spent'))
 
 @patch
-def contribution_draws(self: PymcModel) -> xr.DataArray:
-    "Posterior draws of each channel's weekly contribution in the client's units, dims (chain, draw, date, channel)."
-    self._require_fit()
-    return self.external(self.mmm.idata.posterior.to_dataset()['channel_contribution'] * self.target_scale())
+def check_geo(self: PymcModel, geo: str | None) -> str | None:
+    "`geo` if it is one of a geo client's markets (None: all of them); an error naming the choices otherwise."
+    if geo is None: return None
+    if not self.config.is_geo: raise ClientDataError(f"geo={geo!r} given, but {self.client_id} is a national client (no geo_column).")
+    if geo not in self.config.geos:
+        import difflib
+        close = difflib.get_close_matches(str(geo), self.config.geos, n=1)
+        raise ClientDataError(f"Unknown geo {geo!r} for {self.client_id}." + (f" Did you mean '{close[0]}'?" if close else '')
+                              + f" Geos are: {', '.join(self.config.geos)}.")
+    return geo
 
 @patch
-def channel_contributions(self: PymcModel) -> pd.DataFrame:
+def contribution_draws(self: PymcModel, geo: str | None = None, # a geo client's market (None: all markets summed)
+                       by_geo: bool = False, # keep a geo client's 'geo' dimension instead
+                      ) -> xr.DataArray:
+    "Posterior draws of each channel's weekly contribution in the client's units, dims (chain, draw, date, [geo,] channel)."
+    self._require_fit()
+    draws = self.external(self.mmm.idata.posterior.to_dataset()['channel_contribution'] * self.target_scale())
+    if by_geo or GEO_DIM not in draws.dims: return draws
+    return draws.sum(GEO_DIM) if self.check_geo(geo) is None else draws.sel({GEO_DIM: geo})
+
+@patch
+def spend(self: PymcModel, geo: str | None = None, # a geo client's market (None: all markets)
+         ) -> pd.Series:
+    "Total spend (or units) per channel over the fitted weeks, in the client's units."
+    data = self.config.data
+    if self.check_geo(geo) is not None: data = data[data[self.config.geo_column] == geo]
+    return data[self.config.channel_names].sum().astype(float)
+
+@patch
+def channel_contributions(self: PymcModel, geo: str | None = None, # a geo client's market (None: all markets summed)
+                         ) -> pd.DataFrame:
     "Posterior-mean weekly contribution of each channel (rows: weeks, columns: channels), in the client's units."
-    return self.contribution_draws().mean(('chain', 'draw')).to_pandas()
+    return self.contribution_draws(geo).mean(('chain', 'draw')).transpose('date', 'channel').to_pandas()
 
 @patch
 def channel_summary(self: PymcModel, prob: float = CI_PROB, # credible interval mass
                     spend_channels: list[str] | None = None, # channels in money (default: by name)
                     marginal: bool = False, # add each money channel's marginal ROAS at its recent spend (`08a_budget`)
+                    geo: str | None = None, # a geo client's market (None: all markets summed)
                    ) -> pd.DataFrame:
     "Per channel: total contribution and ROAS with credible intervals, total spend, contribution share (and marginal ROAS)."
-    draws = self.contribution_draws().sum('date')
-    spend = self.config.channels(scaled=False).sum()
+    draws = self.contribution_draws(geo).sum('date')
+    spend = self.spend(geo)
     spend_da = xr.DataArray(spend.to_numpy(), dims='channel', coords={'channel': spend.index.to_list()})
     c_mean, c_low, c_high = interval(draws, prob)
     r_mean, r_low, r_high = interval(draws / spend_da, prob)
@@ -357,9 +408,15 @@ def channel_summary(self: PymcModel, prob: float = CI_PROB, # credible interval 
     return out.rename_axis('channel')
 
 @patch
-def channel_roas(self: PymcModel, prob: float = CI_PROB) -> pd.DataFrame:
-    "ROAS per channel with its credible interval (return per unit for non-money channels)."
-    return self.channel_summary(prob)[['roas', 'roas_low', 'roas_high', 'unit']]
+def channel_roas(self: PymcModel, prob: float = CI_PROB, geo: str | None = None) -> pd.DataFrame:
+    "ROAS per channel with its credible interval (return per unit for non-money channels), over all markets or one `geo`."
+    return self.channel_summary(prob, geo=geo)[['roas', 'roas_low', 'roas_high', 'unit']]
+
+@patch
+def geo_summary(self: PymcModel, prob: float = CI_PROB) -> pd.DataFrame:
+    "A geo client's `channel_summary` for every market, one block of rows per geo (index: geo, channel)."
+    if not self.config.is_geo: raise ClientDataError(f"{self.client_id} is a national client: geo_summary needs a geo_column.")
+    return pd.concat({g: self.channel_summary(prob, geo=g) for g in self.config.geos}, names=[GEO_DIM])
 
 # %% ../nbs/03_pymc_model.ipynb #d5e1fe45
 @patch
@@ -368,12 +425,17 @@ def _new_weeks_config(self: PymcModel, new_data: pd.DataFrame) -> ClientConfig:
     cfg = self.config
     if not isinstance(new_data, pd.DataFrame): raise ClientDataError(f"new_data must be a DataFrame, not {type(new_data).__name__}.")
     if cfg.target_name not in new_data: new_data = new_data.assign(**{cfg.target_name: 0.0})
-    return cfg.with_data(new_data, require_activity=False)
+    new = cfg.with_data(new_data, require_activity=False)
+    if cfg.is_geo and (missing := sorted(set(cfg.geos) - set(new.geos))):
+        raise ClientDataError(f"New weeks need every geo of {cfg.client_id}: '{missing[0]}' is missing "
+                              f"({len(missing)} of {len(cfg.geos)} geos).")
+    return new
 
 @patch
-def predict_draws(self: PymcModel, new_data: pd.DataFrame, # weeks to predict: date, channels, controls
+def predict_draws(self: PymcModel, new_data: pd.DataFrame, # weeks to predict: date, (geo,) channels, controls
+                  by_geo: bool = False, # keep a geo client's markets apart (dims date, geo, sample)
                  ) -> xr.DataArray:
-    "Posterior predictive draws of the target for `new_data`, in the client's units, dims (date, sample)."
+    "Posterior predictive draws of the target for `new_data`, in the client's units, dims (date, sample): a geo client's markets summed unless `by_geo`."
     self._require_fit()
     new = self._new_weeks_config(new_data)
     last_fit, first_new = self.config.dates.iloc[-1], new.dates.iloc[0]
@@ -385,14 +447,17 @@ def predict_draws(self: PymcModel, new_data: pd.DataFrame, # weeks to predict: d
     with single_threaded_blas(), warnings_to_log():
         pp = self.mmm.sample_posterior_predictive(X, extend_idata=False, include_last_observations=bool(follows),
                                                   progressbar=False, random_seed=self.sampler['random_seed'])
-    return (pp['y'] * self.target_scale()).transpose('date', 'sample')
+    draws = (pp['y'] * self.target_scale()).transpose('date', ..., 'sample')
+    return draws if by_geo else total_over_geos(draws)
 
 @patch
-def predict(self: PymcModel, new_data: pd.DataFrame, # weeks to predict: date, channels, controls
+def predict(self: PymcModel, new_data: pd.DataFrame, # weeks to predict: date, (geo,) channels, controls
             prob: float = CI_PROB, # credible interval mass
+            geo: str | None = None, # a geo client's market (None: all markets summed)
            ) -> pd.DataFrame:
     "Posterior predictive mean and interval of the target for `new_data`, in the client's units."
-    mean, low, high = interval(self.predict_draws(new_data), prob, dims=('sample',))
+    draws = self.predict_draws(new_data, by_geo=self.check_geo(geo) is not None)
+    mean, low, high = interval(draws.sel({GEO_DIM: geo}) if geo is not None else draws, prob, dims=('sample',))
     out = pd.DataFrame({'prediction': mean.to_series(), 'low': low.to_series(), 'high': high.to_series()})
     return out.rename_axis(self.config.date_column)
 
@@ -418,7 +483,7 @@ def refresh(self: PymcModel, new_data: pd.DataFrame, # new (or corrected) weeks,
            ) -> PymcModel:
     "A new model fitted on this model's weeks plus `new_data`, with the same settings and scale factors."
     grown = self.config.add_weeks(new_data)
-    logger.info("Refreshing %s's MMM: %d weeks -> %d weeks.", self.client_id, len(self.config.data), len(grown.data))
+    logger.info("Refreshing %s's MMM: %d weeks -> %d weeks.", self.client_id, self.config.n_weeks, grown.n_weeks)
     return self.with_config(grown).fit(**sampler_overrides)
 
 # %% ../nbs/03_pymc_model.ipynb #e6c044c2
@@ -431,7 +496,8 @@ def settings(self: PymcModel) -> dict:
             'scales': c.scales, 'lag_max': self.lag_max, 'saturation': self.saturation_name, 'adstock': self.adstock_name,
             'time_varying_media': self.time_varying_media, 'time_varying_intercept': self.time_varying_intercept,
             'yearly_seasonality': self.yearly_seasonality, 'sampler': self.sampler, 'priors_preset': self.priors_preset,
-            'model_priors': priors_to_dict(self.model_priors), 'roas_priors': self.roas_priors}
+            'model_priors': priors_to_dict(self.model_priors), 'roas_priors': self.roas_priors,
+            'geo_column': c.geo_column, 'fill_missing_weeks': c.fill_missing_weeks}
 
 @patch
 def save(self: PymcModel, path: str | Path, # folder to write (replaced if it exists)
@@ -452,11 +518,13 @@ def _load(cls, path: str | Path) -> PymcModel:
     path = Path(path)
     if not (path / 'config.json').exists(): raise FileNotFoundError(f"No saved PymcModel in '{path}' (config.json is missing).")
     s = json.loads((path / 'config.json').read_text())
-    data = pd.read_csv(path / 'data.csv', parse_dates=[s['date_column']])
+    geo_column = s.get('geo_column')
+    data = pd.read_csv(path / 'data.csv', parse_dates=[s['date_column']], dtype={geo_column: str} if geo_column else None)
     tests = path / 'lift_tests.csv'
     config = ClientConfig(data, s['target_name'], s['date_column'], s['channel_names'], s['control_names'],
                           client_id=s['client_id'], scale_data=s['scale_data'], scales=s['scales'],
-                          lift_tests=tests if tests.exists() else None)
+                          lift_tests=tests if tests.exists() else None, geo_column=geo_column,
+                          fill_missing_weeks=s.get('fill_missing_weeks'))
     model = cls(config, lag_max=s['lag_max'], saturation=s['saturation'], adstock=s['adstock'],
                 time_varying_media=s['time_varying_media'], time_varying_intercept=s['time_varying_intercept'],
                 yearly_seasonality=s['yearly_seasonality'], priors_preset=s.get('priors_preset', 'house'),

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'GROUP_NAMES', 'CONTRIBUTION', 'PRIOR_DRAWS', 'parameter_groups', 'with_total_contribution',
-           'recovery_scores', 'draw_truths', 'truth_at', 'simulated_lift_tests', 'true_vs_estimated', 'recovery_fleet']
+           'recovery_scores', 'draw_truths', 'truth_at', 'simulated_target', 'simulated_lift_tests',
+           'true_vs_estimated', 'recovery_fleet']
 
 # %% ../nbs/06_recovery_fleet.ipynb #af7f94fd
 GROUP_NAMES = {'intercept_contribution': 'intercept', 'gamma_control': 'controls'}
@@ -29,7 +30,8 @@ CONTRIBUTION = 'total_channel_contribution'
 
 def parameter_groups(free_parameters: list[str]) -> dict[str, str]:
     "Group name for each parameter to score (posterior variable name -> group)."
-    groups = {p: GROUP_NAMES.get(p, p) for p in free_parameters if not p.endswith('_hsgp_coefs_offset')}
+    groups = {p: GROUP_NAMES.get(p, p) for p in free_parameters if not p.endswith(('_hsgp_coefs_offset', '_raw_offset'))}
+    groups.update({p[:-len('_raw_offset')]: p[:-len('_raw_offset')] for p in free_parameters if p.endswith('_raw_offset')})  # a non-centred prior: the parameter itself
     return {**groups, CONTRIBUTION: CONTRIBUTION}
 
 def with_total_contribution(ds: xr.Dataset) -> xr.Dataset:
@@ -68,11 +70,17 @@ def draw_truths(pm_model: pm.Model, # a built PyMC model (`PymcModel.built_mmm()
     with single_threaded_blas(), warnings_to_log():
         return pm.sample_prior_predictive(draws=n, model=pm_model, random_seed=seed)
 
-def truth_at(prior: xr.DataTree, i: int) -> tuple[xr.Dataset, np.ndarray]:
-    "The i-th prior draw's parameters and its simulated (scaled) target."
+def truth_at(prior: xr.DataTree, i: int) -> tuple[xr.Dataset, xr.DataArray]:
+    "The i-th prior draw's parameters and its simulated (scaled) target, dims (date[, geo])."
     params = with_total_contribution(prior.prior.to_dataset()).isel(chain=0, draw=i)
-    y = prior.prior_predictive.to_dataset()['y'].isel(chain=0, draw=i).to_numpy()
-    return params, y
+    return params, prior.prior_predictive.to_dataset()['y'].isel(chain=0, draw=i, drop=True)
+
+def simulated_target(config: ClientConfig, # the client the target was simulated for
+                     y: xr.DataArray, # a simulated scaled target, dims (date[, geo])
+                    ) -> np.ndarray:
+    "The simulated target on the client's rows (week, then geo), in its units: each market back on its own scale."
+    if config.is_geo: y = y.sel(geo=config.geos).transpose('date', 'geo')
+    return y.to_numpy().reshape(-1) * config.scale_rows(config.target_name)
 
 def simulated_lift_tests(prior: xr.DataTree, # prior-predictive draws of a model built with lift tests
                          i: int, # the draw
@@ -81,7 +89,8 @@ def simulated_lift_tests(prior: xr.DataTree, # prior-predictive draws of a model
     "The client's lift tests as the i-th truth would have measured them (its prior-predictive draw), in the client's units."
     if config.lift_tests is None: return None
     lift = prior.prior_predictive.to_dataset()['lift_measurements'].isel(chain=0, draw=i).to_numpy()
-    return config.lift_tests.assign(delta_y=lift * config.scales[config.target_name])
+    scale = config.scales[config.target_name]   # a geo client's: each test's market's own
+    return config.lift_tests.assign(delta_y=lift * (config.lift_tests['geo'].map(scale).to_numpy(float) if config.is_geo else scale))
 
 # %% ../nbs/06_recovery_fleet.ipynb #c0b04c19
 def true_vs_estimated(group: str, # parameter group
@@ -119,7 +128,7 @@ def recovery_fleet(model: PymcModel, # model whose structure, priors and covaria
     prior_ds = with_total_contribution(prior.prior.to_dataset())
     cfg = model.config
     sims = [truth_at(truths, i) for i in range(n_simulations)]  # (true parameters, simulated scaled target) of each
-    fakes = [cfg.with_data(cfg.data.assign(**{cfg.target_name: y * cfg.scales[cfg.target_name]})) for _, y in sims]
+    fakes = [cfg.with_data(cfg.data.assign(**{cfg.target_name: simulated_target(cfg, y)})) for _, y in sims]
     for i, fake in enumerate(fakes): fake.lift_tests = simulated_lift_tests(truths, i, fake)   # experiments run on the simulated truth
     shared = SharedSampling()  # other data each time: no warm start, but each next simulation compiles while one samples
     shared.prepare(*(model.with_config(fake).sampling_model for fake in fakes[1:]))

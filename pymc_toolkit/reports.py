@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.subplots import make_subplots
 
 from . import budget
-from .client_config import ClientDataError
+from .client_config import GEO_DIM, ClientDataError
 from .demo_data import DEMO_CHANNELS, DEMO_CONTROLS, DEMO_DATE, DEMO_TARGET, atomic_write_text, simulate_demo_client
 from .fleets import FleetResult, HoldoutFleet, _json_default, holdout_fleet, production_fleet
 from .forecast_fleet import forecast_fleet
-from .pymc_model import PymcModel
+from .pymc_model import PymcModel, total_over_geos
 from .recovery_fleet import recovery_fleet
 from .stability_fleet import stability_fleet
 
@@ -31,9 +32,9 @@ __all__ = ['logger', 'FLEETS', 'MODEL_OPTIONS', 'DEMO_CLIENT', 'VERSIONED', 'FLE
            'start_report', 'figure_html', 'esc', 'table_html', 'package_versions', 'header_section', 'health_section',
            'fit_section', 'thinned_posterior', 'response_curves', 'adstock_decay', 'channel_sections',
            'recovery_section', 'holdout_section', 'stability_section', 'forecast_section', 'budget_section',
-           'experiments_section', 'report_sections', 'captured_log', 'load_result', 'fleet_report', 'quarto_available',
-           'render_html', 'report_outputs_only', 'network_references', 'safe_name', 'private_kernel', 'template_path',
-           'run_report', 'generate_report']
+           'experiments_section', 'geo_section', 'report_sections', 'captured_log', 'load_result', 'fleet_report',
+           'quarto_available', 'render_html', 'report_outputs_only', 'network_references', 'safe_name',
+           'private_kernel', 'template_path', 'run_report', 'generate_report']
 
 # %% ../nbs/09_reports.ipynb #378a3027
 FLEETS = {'production': production_fleet, 'holdout': holdout_fleet, 'recovery': recovery_fleet,
@@ -58,7 +59,8 @@ def model_from_client(client: dict, # client settings: client_id, data, target_n
     unknown = set(options) - set(MODEL_OPTIONS)
     if unknown: raise ClientDataError(f"Client '{client.get('client_id')}': unknown model option(s) {sorted(unknown)}; use {list(MODEL_OPTIONS)}.")
     return PymcModel(data, client.get('target_name'), client.get('date_column'), client.get('channel_names'), client.get('control_names'),
-                     client_id=str(client.get('client_id', 'client0')), lift_tests=client.get('lift_tests'), **options, **(sampler or {}))
+                     client_id=str(client.get('client_id', 'client0')), lift_tests=client.get('lift_tests'),
+                     geo_column=client.get('geo_column'), fill_missing_weeks=client.get('fill_missing_weeks'), **options, **(sampler or {}))
 
 def run_fleet(kind: str, model: PymcModel, options: dict | None = None) -> FleetResult | HoldoutFleet:
     "Run the fleet `kind` on `model` with its options."
@@ -109,7 +111,7 @@ def header_section(result, run_seconds: float | None = None) -> str:
     "Client, fleet, data window, seed, run time and package versions."
     r = _results(result)[0]
     cfg = r.model.config if r.model is not None else None
-    window = f"{cfg.dates.iloc[0].date()} to {cfg.dates.iloc[-1].date()} ({len(cfg.data)} weeks fitted)" if cfg is not None else 'n/a'
+    window = f"{cfg.dates.iloc[0].date()} to {cfg.dates.iloc[-1].date()} ({cfg.n_weeks} weeks fitted)" if cfg is not None else 'n/a'
     facts = {'Client': r.client_id, 'Fleet': r.fleet, 'Data window': window,
              'Sampler': f"{r.options.get('nuts_sampler')}: {r.options.get('chains')} chains x {r.options.get('draws')} draws (+{r.options.get('tune')} tune)",
              'Seed': r.options.get('random_seed'), 'Run time': f"{run_seconds:.0f} s" if run_seconds is not None else 'n/a',
@@ -167,14 +169,15 @@ def response_curves(model: PymcModel, # a fitted model
                     draws: int = 100, # posterior draws used
                     points: int = 50, # points per curve
                    ) -> pd.DataFrame:
-    "Posterior-mean weekly contribution against weekly spend per channel, from 0 to 1.5x the largest week."
+    "Posterior-mean weekly contribution against weekly spend per channel, from 0 to 1.5x the largest week (a geo client: every market at the same share of its own largest week, summed)."
     curve = model.mmm.saturation.sample_curve(thinned_posterior(model, 'saturation_', draws), max_value=1.5,
                                               num_points=points, random_seed=0)
     mean = model.external(curve.mean(('chain', 'draw')) * model.target_scale())
-    x_dim = [d for d in mean.dims if d != 'channel'][0]
-    rows = []
+    x_dim = [d for d in mean.dims if d not in ('channel', GEO_DIM)][0]
+    mean, rows = total_over_geos(mean), []
     for c in model.config.channel_names:
-        x = mean[x_dim].to_numpy() * model.config.scales[c]
+        scale = model.config.scales[c]
+        x = mean[x_dim].to_numpy() * (sum(scale.values()) if model.config.is_geo else scale)
         rows.append(pd.DataFrame({'channel': c, 'spend': x, 'contribution': mean.sel(channel=c).to_numpy()}))
     return pd.concat(rows, ignore_index=True)
 
@@ -294,7 +297,7 @@ def experiments_section(r: FleetResult) -> str:
     parts = ["<h2>Experiments</h2>"]
     if 'lift_tests' in r.frames:
         t = r.frames['lift_tests']
-        labels = [esc(f"{c} {pd.Timestamp(s):%Y-%m-%d}") for c, s in zip(t.channel, t.date_start)]
+        labels = [esc(f"{c} {pd.Timestamp(s):%Y-%m-%d}" + (f" {g}" if g else '')) for c, s, g in zip(t.channel, t.date_start, t.get('geo', [''] * len(t)))]
         fig = go.Figure([go.Scatter(x=t.delta_y, y=labels, mode='markers', name='measured +/- sigma', marker=dict(color='black', symbol='diamond'),
                                     error_x=dict(type='data', array=t.sigma)),
                          go.Scatter(x=t.model_lift, y=labels, mode='markers', name="model's implied lift (94% interval of a measurement)",
@@ -318,6 +321,38 @@ def experiments_section(r: FleetResult) -> str:
 FLEET_SECTIONS = {'recovery': recovery_section, 'holdout': holdout_section, 'stability': stability_section, 'forecast': forecast_section,
                   'budget': budget_section}
 
+# %% ../nbs/09_reports.ipynb #7fa27df4
+def geo_section(r: FleetResult) -> str:
+    "A geo client's markets after its total: fit metrics per geo, actual vs predicted in small multiples, ROAS per geo and channel."
+    weekly, metrics = r.frames['geo_weekly'], r.frames['geo_metrics']
+    geos = list(dict.fromkeys(weekly.geo))
+    cols = 4
+    fig = make_subplots(rows=-(-len(geos) // cols), cols=cols, subplot_titles=[esc(g) for g in geos], shared_xaxes=True,
+                        vertical_spacing=min(0.08, 0.5 / max(1, -(-len(geos) // cols))))
+    for i, g in enumerate(geos):
+        row, col, part = i // cols + 1, i % cols + 1, weekly[weekly.geo == g]
+        for split, color in (('train', 'rgba(31,119,180,0.25)'), ('test', 'rgba(255,127,14,0.3)')):
+            s = part[part.split == split]
+            if s.empty: continue
+            fig.add_trace(go.Scatter(x=list(s.date) + list(s.date[::-1]), y=list(s.high) + list(s.low[::-1]), fill='toself', fillcolor=color,
+                                     line=dict(width=0), hoverinfo='skip', showlegend=False), row=row, col=col)
+            fig.add_trace(go.Scatter(x=s.date, y=s.prediction, line=dict(width=1, color=color.replace('0.25', '1').replace('0.3', '1')),
+                                     showlegend=False, name=f'{esc(g)} {split}'), row=row, col=col)
+        fig.add_trace(go.Scatter(x=part.date, y=part.actual, mode='markers', marker=dict(size=2, color='black'), showlegend=False,
+                                 name=f'{esc(g)} actual'), row=row, col=col)
+    fig.update_layout(title='Actual vs predicted by geo (94% interval; test weeks in orange)', height=220 * (-(-len(geos) // cols)) + 80)
+    table = metrics.pivot(index='geo', columns='split', values=['mape', 'nrmse']).round(3)
+    table.columns = [f'{s}_{m}' for m, s in table.columns]
+    parts = [f"<h2>Geos</h2><p>{len(geos)} markets in one model; the sections above are their total.</p>", table_html(table.reindex(geos)),
+             figure_html(fig)]
+    if r.model is not None:
+        roas = r.model.geo_summary().roas.unstack('channel').reindex(geos)
+        heat = go.Figure(go.Heatmap(z=roas.to_numpy(), x=[esc(c) for c in roas.columns], y=[esc(g) for g in roas.index],
+                                    colorscale='Blues', colorbar=dict(title='ROAS')))
+        heat.update_layout(title='ROAS by geo and channel (posterior mean)', height=max(300, 22 * len(geos) + 150))
+        parts.append(figure_html(heat))
+    return ''.join(parts)
+
 # %% ../nbs/09_reports.ipynb #37dcd557
 REPORT_MARK = '<!-- pymc_toolkit report -->'
 REPORT_CSS = REPORT_MARK + """<style>
@@ -335,6 +370,7 @@ def report_sections(result, run_seconds: float | None = None, log_text: str = ''
     parts = [REPORT_CSS, header_section(result, run_seconds), health_section(result), fit_section(result)]
     if kind in FLEET_SECTIONS: parts.append(FLEET_SECTIONS[kind](result))
     if {'lift_tests', 'calibration'} & set(main.frames): parts.append(experiments_section(main))
+    if 'geo_weekly' in main.frames: parts.append(geo_section(main))
     if main.model is not None: parts.append(channel_sections(main.model))
     if log_text: parts.append(f"<h2>Run log</h2><details><summary>show</summary><pre>{esc(log_text)}</pre></details>")
     return ''.join(parts)

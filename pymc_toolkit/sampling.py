@@ -139,10 +139,12 @@ def compile_options(model: pm.Model) -> dict:
 
 def baseline_rows(compiled, # a nutpie-compiled PyMC model
                  ) -> list[int]:
-    "Positions of the scalar intercept parameters in the sampler's unconstrained vector."
+    "Positions of the intercept parameters in the sampler's unconstrained vector: a scalar, or one per market of a geo client."
     names, slices, shapes = compiled.shape_info
-    return [int(s.start) for n, s, shape in zip(names, slices, shapes)
-            if n.startswith('intercept') and tuple(shape) == () and s.stop <= compiled.n_dim]
+    return [i for n, s, shape in zip(names, slices, shapes)
+            if n.startswith('intercept') and s.stop <= compiled.n_dim
+            and (tuple(shape) == () or (len(shape) == 1 and n.startswith('intercept_contribution')))  # a geo client's: one per market
+            for i in range(s.start, s.stop)]
 
 @dataclasses.dataclass
 class Decorrelation:

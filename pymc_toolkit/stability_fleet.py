@@ -41,7 +41,7 @@ def stability_fleet(model: PymcModel, # model whose settings, priors and data to
     runs = [(f'seed {s}', cfg, s) for s in seeds]
     for k in drop_weeks:
         cfg.check_length(model.lag_max, holdout_weeks=k)
-        runs.append((f'drop first {k} weeks', cfg.with_data(cfg.data.iloc[k:]), model.sampler['random_seed']))
+        runs.append((f'drop first {k} weeks', cfg.week_range(k), model.sampler['random_seed']))
     if len(runs) < 2: raise ClientDataError("stability_fleet needs at least two refits: give more seeds or drop_weeks.")
     health_problems([], None, thresholds)
     sampler.pop('random_seed', None)

@@ -24,16 +24,17 @@ def run_fresh(script: str, cwd: Path) -> str:
     return out.stdout
 
 def test_readme_runs_as_written(tmp_path):
-    script = quick(readme_python(), models=2)   # the demo client, and shop2 with its lift tests
+    script = quick(readme_python(), models=3)   # the demo client, shop2 with its lift tests, the geo client
     assert 'import pymc_toolkit.reports' not in script and 'import pymc_toolkit\n' not in script
     (tmp_path / 'data').mkdir()
-    for f in ('shop2.csv', 'shop2_lift_tests.csv'): shutil.copy(ROOT / 'data' / f, tmp_path / 'data' / f)
+    for f in ('shop2.csv', 'shop2_lift_tests.csv', 'geo.csv', 'geo_lift_tests.csv'): shutil.copy(ROOT / 'data' / f, tmp_path / 'data' / f)
     run_fresh(script + textwrap.dedent('''
         from pathlib import Path
         for f in ('models/client0/config.json', 'out/client0/production/summary.json', 'out/client0_production.html', 'out/demo/production.html'):
             assert Path(f).stat().st_size > 0, f
         assert len(shop2.lift_test_check()) == 4 and 'calibration' in cfleet.frames
         assert '<h2>Experiments</h2>' in Path('out/shop2_production.html').read_text()
+        assert '<h2>Geos</h2>' in Path('out/geo_production.html').read_text() and len(gfleet.frames['geo_metrics']) == 2 * 8
         print('README ran')'''), tmp_path)
 
 GUIDE = '''
