@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'TOP_KEYS', 'CLIENT_KEYS', 'DEFAULT_KEYS', 'SAMPLER_KEYS', 'TYPES', 'ClientsFileError', 'ClientsFile',
            'load_clients', 'file_sha256', 'Task', 'tasks_for', 'read_manifest', 'run_task', 'index_html',
-           'progress_line', 'run_batch']
+           'progress_line', 'import_distributed', 'run_batch']
 
 # %% ../nbs/10_batch.ipynb #0fdf6d92
 class ClientsFileError(ClientDataError):
@@ -238,6 +238,13 @@ def progress_line(done: int, failed: int, running: int, total: int, width: int =
     filled = int(width * (done + failed) / max(total, 1))
     return f"[{'#' * filled}{'.' * (width - filled)}] {done + failed}/{total}  done {done}  failed {failed}  running {running}"
 
+def import_distributed():
+    "Dask's `distributed`, its loggers left at this process's level for them: its import would reset them to INFO."
+    import dask
+    level = logging.getLevelName(logging.getLogger('distributed').getEffectiveLevel()).lower()
+    with dask.config.set({'logging.distributed': level}): import distributed
+    return distributed
+
 def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
               out_dir: str | Path, # where reports, manifests and index.html go
               only: list[str] | None = None, # run only these clients
@@ -249,7 +256,8 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
               retries: int = 2, # times a task is retried when its worker dies
              ) -> list[dict]:
     "Run every task on Dask, write `out_dir/index.html`, return the manifests."
-    from distributed import Client, LocalCluster, as_completed
+    distributed = import_distributed()
+    Client, LocalCluster, as_completed = distributed.Client, distributed.LocalCluster, distributed.as_completed
     clients = clients if isinstance(clients, ClientsFile) else load_clients(clients)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     tasks = tasks_for(clients, out_dir, only, fleets, timeout)
