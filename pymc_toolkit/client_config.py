@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'MIN_TRAINING_WEEKS', 'GEO_DIM', 'ClientDataError', 'read_client_csv', 'min_training_weeks', 'check_roles',
-           'parse_dates', 'check_weekly', 'check_numeric', 'check_media', 'check_target', 'check_geo_role',
+           'parse_dates', 'check_weekly', 'check_numeric', 'check_media', 'check_target', 'check_geo_role', 'geo_name',
            'geo_labels', 'checked_panel', 'max_abs_scales', 'ClientConfig']
 
 # %% ../nbs/01_client_config.ipynb #d0ce258c
@@ -160,11 +160,15 @@ def check_geo_role(columns: Iterable[str], # columns of the data
         raise ClientDataError(f"A geo client cannot have a target, channel or control named '{GEO_DIM}': the model uses that name "
                               f"for its markets. Rename the column.")
 
+def geo_name(value) -> str:
+    "A geo name as the toolkit compares it: text with spaces trimmed ('' for a missing one)."
+    return '' if pd.isna(value) else str(value).strip()
+
 def geo_labels(raw: pd.Series, # the geo column as read
                geo_column: str, # its name, for messages
               ) -> pd.Series:
     "Geo names as trimmed text; an empty name, or two spellings of one name, is an error naming the rows."
-    labels = raw.map(lambda v: '' if pd.isna(v) else str(v).strip())
+    labels = raw.map(geo_name)
     empty = np.flatnonzero((labels == '').to_numpy())
     if len(empty): raise ClientDataError(f"Column '{geo_column}' row {empty[0]} has no geo name ({raw.iloc[empty[0]]!r}). Name every row's market.")
     spellings = pd.DataFrame({'label': labels, 'raw': raw.map(repr)}).drop_duplicates()

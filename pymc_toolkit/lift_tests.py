@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .client_config import GEO_DIM, ClientDataError, _close_names, read_client_csv
+from .client_config import GEO_DIM, ClientDataError, _close_names, geo_name, read_client_csv
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _checked_geos(tests: pd.DataFrame, geos: list[str]) -> pd.DataFrame:
     if GEO_COLUMN not in tests:
         raise ClientDataError(f"A geo client's lift tests need a '{GEO_COLUMN}' column naming the market each test ran in; "
                               f"the table has {list(tests.columns)}.")
-    tests = tests.assign(**{GEO_COLUMN: tests[GEO_COLUMN].map(lambda v: '' if pd.isna(v) else str(v).strip())})
+    tests = tests.assign(**{GEO_COLUMN: tests[GEO_COLUMN].map(geo_name)})
     unknown = ~tests[GEO_COLUMN].isin(geos)
     if unknown.any():
         g = tests[GEO_COLUMN][unknown].iloc[0]

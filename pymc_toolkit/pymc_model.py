@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'CI_PROB', 'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'lazy_method', 'PymcModel', 'internal_name',
-           'ToolkitMMM', 'total_over_geos', 'interval', 'is_spend_channel']
+           'ToolkitMMM', 'total_over_geos', 'interval', 'is_spend_channel', 'summary_table']
 
 # %% ../nbs/03_pymc_model.ipynb #81f66321
 def lazy_method(module: str, # the module of pymc_toolkit that holds the function, e.g. 'fleets'
@@ -386,6 +386,23 @@ def channel_contributions(self: PymcModel, geo: str | None = None, # a geo clien
     "Posterior-mean weekly contribution of each channel (rows: weeks, columns: channels), in the client's units."
     return self.contribution_draws(geo).mean(('chain', 'draw')).transpose('date', 'channel').to_pandas()
 
+def summary_table(totals: xr.DataArray, # draws of each channel's contribution over the weeks, dims (chain, draw, channel)
+                  spend: pd.Series, # each channel's spend over the same weeks
+                  prob: float = CI_PROB, # credible interval mass
+                  spend_channels: list[str] | None = None, # channels in money (default: by name)
+                 ) -> pd.DataFrame:
+    "Per channel: contribution and ROAS with intervals, spend, share and unit: the table `channel_summary` returns."
+    spend_da = xr.DataArray(spend.to_numpy(), dims='channel', coords={'channel': spend.index.to_list()})
+    c_mean, c_low, c_high = interval(totals, prob)
+    r_mean, r_low, r_high = interval(totals / spend_da, prob)
+    money = set(spend_channels) if spend_channels is not None else {c for c in spend.index if is_spend_channel(c)}
+    out = pd.DataFrame({'contribution': c_mean.to_series(), 'contribution_low': c_low.to_series(),
+                        'contribution_high': c_high.to_series(), 'spend': spend,
+                        'roas': r_mean.to_series(), 'roas_low': r_low.to_series(), 'roas_high': r_high.to_series()})
+    out['share'] = out.contribution / out.contribution.sum()
+    out['unit'] = ['per $' if c in money else 'per unit' for c in out.index]
+    return out
+
 @patch
 def channel_summary(self: PymcModel, prob: float = CI_PROB, # credible interval mass
                     spend_channels: list[str] | None = None, # channels in money (default: by name)
@@ -393,17 +410,7 @@ def channel_summary(self: PymcModel, prob: float = CI_PROB, # credible interval 
                     geo: str | None = None, # a geo client's market (None: all markets summed)
                    ) -> pd.DataFrame:
     "Per channel: total contribution and ROAS with credible intervals, total spend, contribution share (and marginal ROAS)."
-    draws = self.contribution_draws(geo).sum('date')
-    spend = self.spend(geo)
-    spend_da = xr.DataArray(spend.to_numpy(), dims='channel', coords={'channel': spend.index.to_list()})
-    c_mean, c_low, c_high = interval(draws, prob)
-    r_mean, r_low, r_high = interval(draws / spend_da, prob)
-    money = set(spend_channels) if spend_channels is not None else {c for c in spend.index if is_spend_channel(c)}
-    out = pd.DataFrame({'contribution': c_mean.to_series(), 'contribution_low': c_low.to_series(),
-                        'contribution_high': c_high.to_series(), 'spend': spend,
-                        'roas': r_mean.to_series(), 'roas_low': r_low.to_series(), 'roas_high': r_high.to_series()})
-    out['share'] = out.contribution / out.contribution.sum()
-    out['unit'] = ['per $' if c in money else 'per unit' for c in out.index]
+    out = summary_table(self.contribution_draws(geo).sum('date'), self.spend(geo), prob, spend_channels)
     if marginal: out = out.join(importlib.import_module('pymc_toolkit.budget').marginal_roas(self).drop(columns='spend'))
     return out.rename_axis('channel')
 
@@ -416,7 +423,9 @@ def channel_roas(self: PymcModel, prob: float = CI_PROB, geo: str | None = None)
 def geo_summary(self: PymcModel, prob: float = CI_PROB) -> pd.DataFrame:
     "A geo client's `channel_summary` for every market, one block of rows per geo (index: geo, channel)."
     if not self.config.is_geo: raise ClientDataError(f"{self.client_id} is a national client: geo_summary needs a geo_column.")
-    return pd.concat({g: self.channel_summary(prob, geo=g) for g in self.config.geos}, names=[GEO_DIM])
+    totals = self.contribution_draws(by_geo=True).sum('date')   # the posterior scaled once, then read market by market
+    return pd.concat({g: summary_table(totals.sel({GEO_DIM: g}), self.spend(g), prob).rename_axis('channel') for g in self.config.geos},
+                     names=[GEO_DIM])
 
 # %% ../nbs/03_pymc_model.ipynb #d5e1fe45
 @patch

@@ -331,12 +331,12 @@ def geo_section(r: FleetResult) -> str:
                         vertical_spacing=min(0.08, 0.5 / max(1, -(-len(geos) // cols))))
     for i, g in enumerate(geos):
         row, col, part = i // cols + 1, i % cols + 1, weekly[weekly.geo == g]
-        for split, color in (('train', 'rgba(31,119,180,0.25)'), ('test', 'rgba(255,127,14,0.3)')):
+        for split, color, line in (('train', 'rgba(31,119,180,0.25)', 'rgb(31,119,180)'), ('test', 'rgba(255,127,14,0.3)', 'rgb(255,127,14)')):
             s = part[part.split == split]
             if s.empty: continue
             fig.add_trace(go.Scatter(x=list(s.date) + list(s.date[::-1]), y=list(s.high) + list(s.low[::-1]), fill='toself', fillcolor=color,
                                      line=dict(width=0), hoverinfo='skip', showlegend=False), row=row, col=col)
-            fig.add_trace(go.Scatter(x=s.date, y=s.prediction, line=dict(width=1, color=color.replace('0.25', '1').replace('0.3', '1')),
+            fig.add_trace(go.Scatter(x=s.date, y=s.prediction, line=dict(width=1, color=line),
                                      showlegend=False, name=f'{esc(g)} {split}'), row=row, col=col)
         fig.add_trace(go.Scatter(x=part.date, y=part.actual, mode='markers', marker=dict(size=2, color='black'), showlegend=False,
                                  name=f'{esc(g)} actual'), row=row, col=col)
