@@ -22,7 +22,7 @@ $(STAMP): requirements.txt requirements-development.txt setup.py settings.ini
 	touch $(STAMP)
 
 # The main job on the bundled demo batch: a full-size fit of the demo client (its intercept and ROAS printed),
-# then every client x fleet of data/clients.yaml, reports in out/ (open out/index.html).
+# then every client x fleet of data/clients.yaml, in a new run folder out/runs/<UTC time>/ (open out/index.html, the portfolio).
 demo: setup
 	$(BIN)/python discoveries/demo_fit.py || [ $$? -eq 3 ]
 	$(BIN)/pymc-toolkit run data/clients.yaml --out out

@@ -6,7 +6,8 @@ What it does, for each client of CLIENTS.yaml (or the ones named with --only):
    so a client whose data did not change is skipped, its last reports kept);
 2. runs the production fleet (train on all but the last `--test-weeks` weeks, score the held-out weeks) and the
    holdout fleet (horizons `--holdouts`), each through its report notebook;
-3. writes <out>/<client>/<fleet>.html, .ipynb and .manifest.json, and <out>/index.html;
+3. writes a run folder <out>/runs/<run id>/<client>/<fleet>.html, .ipynb and .manifest.json, and the portfolio
+   <out>/index.html (alerts on what changed since the last run; see nbs/09a_portfolio);
 4. exits 0 when every task succeeded and every fleet is healthy, 1 when a task failed, 3 when all ran but some
    fleet is not healthy (its reasons are on the index page and in the report).
 
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
                           scheduler=a.scheduler, workers=a.workers)
     failed = [m for m in manifests if m['status'] != 'success']
     unhealthy = [m for m in manifests if m['status'] == 'success' and not (m.get('summary') or {}).get('healthy')]
-    print(f"{len(manifests)} tasks: {len(failed)} failed, {len(unhealthy)} not healthy. Index: {Path(a.out) / 'index.html'}")
+    print(f"{len(manifests)} tasks: {len(failed)} failed, {len(unhealthy)} not healthy. Portfolio: {Path(a.out) / 'index.html'}")
     for m in failed: print(f"FAILED {m['client_id']}/{m['fleet']}: {m.get('error')}", file=sys.stderr)
     return 1 if failed else 3 if unhealthy else 0
 

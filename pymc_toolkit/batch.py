@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_batch.ipynb #d9101bca
 from __future__ import annotations
-import copy, hashlib, html, inspect, json, logging, os, sys, time, traceback
+import copy, hashlib, inspect, json, logging, os, sys, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,20 +13,21 @@ import yaml
 
 from .client_config import ClientDataError
 from .demo_data import atomic_write_text
-from .reports import FLEETS, MODEL_OPTIONS, REPORT_CSS, esc, package_versions, run_report, safe_name
+from .portfolio import RUNS, check_alerts, finish_run, index_html, new_run_id, run_folder, start_run, write_portfolio
+from .reports import FLEETS, MODEL_OPTIONS, package_versions, run_report, safe_name
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'TOP_KEYS', 'CLIENT_KEYS', 'DEFAULT_KEYS', 'SAMPLER_KEYS', 'TYPES', 'ClientsFileError', 'ClientsFile',
-           'load_clients', 'file_sha256', 'Task', 'tasks_for', 'read_manifest', 'run_task', 'index_html',
-           'progress_line', 'import_distributed', 'run_batch']
+           'load_clients', 'file_sha256', 'Task', 'tasks_for', 'read_manifest', 'previous_result', 'write_manifest',
+           'run_task', 'progress_line', 'import_distributed', 'run_batch']
 
 # %% ../nbs/10_batch.ipynb #0fdf6d92
 class ClientsFileError(ClientDataError):
     "The clients file is malformed; the message lists every problem with its client and key."
 
-TOP_KEYS = {'defaults', 'clients'}
+TOP_KEYS = {'defaults', 'clients', 'alerts'}
 CLIENT_KEYS = {'client_id', 'data', 'lift_tests', 'target_name', 'date_column', 'channel_names', 'control_names', 'geo_column',
                'fill_missing_weeks', 'model', 'sampler', 'fleets'}
 DEFAULT_KEYS = CLIENT_KEYS - {'client_id', 'data', 'lift_tests'}
@@ -77,6 +78,7 @@ class ClientsFile:
     "A validated clients file: each client's merged settings, data paths resolved."
     path: Path
     clients: list[dict] = field(default_factory=list)
+    alerts: dict = field(default_factory=dict)   # the portfolio's alert thresholds (09a), over their defaults
 
     @property
     def ids(self) -> list[str]: return [c['client_id'] for c in self.clients]
@@ -88,7 +90,8 @@ def load_clients(path: str | Path) -> ClientsFile:
     try: raw = yaml.safe_load(path.read_text(encoding='utf-8-sig'))
     except yaml.YAMLError as e: raise ClientsFileError(f"Clients file '{path}' is not valid YAML: {e}") from None
     if not isinstance(raw, dict): raise ClientsFileError(f"Clients file '{path}' must be a mapping with 'defaults' and 'clients'.")
-    problems = [f"unknown top-level key '{k}' (allowed: defaults, clients)" for k in raw if k not in TOP_KEYS]
+    problems = [f"unknown top-level key '{k}' (allowed: {', '.join(sorted(TOP_KEYS))})" for k in raw if k not in TOP_KEYS]
+    problems += check_alerts(raw.get('alerts'))
     defaults = raw.get('defaults') or {}
     if not isinstance(defaults, dict): problems.append("'defaults' must be a mapping"); defaults = {}
     problems += [f"defaults: unknown key '{k}' (allowed: {', '.join(sorted(DEFAULT_KEYS))})" for k in defaults if k not in DEFAULT_KEYS]
@@ -104,7 +107,7 @@ def load_clients(path: str | Path) -> ClientsFile:
         if c['data'] != 'demo': c['data'] = str((path.parent / c['data']).resolve())
         if c.get('lift_tests'): c['lift_tests'] = str((path.parent / c['lift_tests']).resolve())   # like data
         c['fleets'] = {f: dict(o or {}) for f, o in c['fleets'].items()}
-    return ClientsFile(path, merged)
+    return ClientsFile(path, merged, dict(raw.get('alerts') or {}))
 
 # %% ../nbs/10_batch.ipynb #6ce10719
 def file_sha256(path: str) -> str:
@@ -117,16 +120,17 @@ def file_sha256(path: str) -> str:
 
 @dataclass
 class Task:
-    "One client's one fleet."
+    "One client's one fleet, in one run."
     client: dict
     fleet: str
     out_dir: str
     timeout: int | None = None
+    run_id: str = ''   # the run's folder under <out_dir>/runs
 
     @property
     def client_id(self) -> str: return self.client['client_id']
     @property
-    def folder(self) -> Path: return Path(self.out_dir) / safe_name(self.client_id)
+    def folder(self) -> Path: return run_folder(self.out_dir, self.run_id) / safe_name(self.client_id)
     @property
     def manifest_path(self) -> Path: return self.folder / f'{self.fleet}.manifest.json'
 
@@ -145,13 +149,13 @@ class Task:
         return hashlib.sha256(s.encode()).hexdigest()
 
 def tasks_for(clients: ClientsFile, out_dir: str | Path, only: list[str] | None = None, fleets: list[str] | None = None,
-              timeout: int | None = None) -> list[Task]:
+              timeout: int | None = None, run_id: str = '') -> list[Task]:
     "Tasks of every client (or `only` these) and each of its fleets (or `fleets` among them)."
     unknown = set(only or []) - set(clients.ids)
     if unknown: raise ClientsFileError(f"--only names unknown client(s) {sorted(unknown)}; the file has {clients.ids}.")
     bad = set(fleets or []) - set(FLEETS)
     if bad: raise ClientsFileError(f"--fleets names unknown fleet(s) {sorted(bad)}; choose from {', '.join(FLEETS)}.")
-    return [Task(c, f, str(out_dir), timeout) for c in clients.clients if not only or c['client_id'] in only
+    return [Task(c, f, str(out_dir), timeout, run_id) for c in clients.clients if not only or c['client_id'] in only
             for f in c['fleets'] if not fleets or f in fleets]
 
 # %% ../nbs/10_batch.ipynb #ba3c5b1f
@@ -160,22 +164,45 @@ def read_manifest(path: Path) -> dict | None:
     try: return json.loads(path.read_text())
     except (OSError, ValueError): return None
 
+def _now() -> str: return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+
+def previous_result(task: Task, # the task in this run
+                    inputs: str, # its inputs hash
+                   ) -> dict | None:
+    "The newest manifest of an earlier run in which this task succeeded with the same inputs and whose report is still there."
+    found = []
+    for path in (Path(task.out_dir) / RUNS).glob(f'*/{safe_name(task.client_id)}/{task.fleet}.manifest.json'):
+        old, run = read_manifest(path), path.parent.parent.name
+        if run == task.run_id or not old or old.get('status') != 'success' or old.get('inputs_hash') != inputs: continue
+        made = old.get('result_run') or run
+        if (run_folder(task.out_dir, made) / task.client_id / old.get('report', f'{task.fleet}.html')).exists():
+            found.append((path.stat().st_mtime, {**old, 'result_run': made}))
+    return max(found, key=lambda f: f[0])[1] if found else None
+
+def write_manifest(task: Task, manifest: dict) -> dict:
+    "Write the task's manifest in its run's folder (atomically) and return it."
+    try:
+        task.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(task.manifest_path, json.dumps(manifest, indent=1, default=str))
+    except ClientDataError as e:   # an unusable client id has no folder: the manifest is returned, and the run's page shows it
+        logger.warning("No manifest written for %s/%s: %s", task.client_id, task.fleet, e)
+    return manifest
+
 def run_task(task: Task, force: bool = False) -> dict:
-    "Run one task (or skip it); return its manifest. Never raises: failures are recorded."
+    "Run one task (or skip it: its inputs match an earlier run's success); return its manifest. Never raises: failures are recorded."
     started = time.time()
     data_sha = file_sha256(task.client['data'])
     lift_sha = file_sha256(task.client['lift_tests']) if task.client.get('lift_tests') else None
     inputs = task.inputs_hash(data_sha, lift_sha)
-    old = read_manifest(task.manifest_path)
-    if not force and old and old.get('status') == 'success' and old.get('inputs_hash') == inputs \
-       and (task.folder / f'{task.fleet}.html').exists():
-        return {**old, 'skipped': True}
-    manifest = {'client_id': task.client_id, 'fleet': task.fleet, 'inputs_hash': inputs, 'data_sha256': data_sha, 'lift_tests_sha256': lift_sha,
+    if not force and (old := previous_result(task, inputs)):
+        return write_manifest(task, {**old, 'run_id': task.run_id, 'skipped': True, 'checked': _now()})
+    manifest = {'client_id': task.client_id, 'fleet': task.fleet, 'run_id': task.run_id, 'result_run': task.run_id,
+                'inputs_hash': inputs, 'data_sha256': data_sha, 'lift_tests_sha256': lift_sha,
                 **task.settings(), 'seed': task.client.get('sampler', {}).get('random_seed'), 'versions': package_versions(),
                 'python': sys.version.split()[0], 'host': os.uname().nodename, 'pid': os.getpid(),
                 'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))}
     try:
-        page = run_report(task.fleet, task.out_dir, client=task.client, fleet_options=task.settings()['fleet_options'],
+        page = run_report(task.fleet, run_folder(task.out_dir, task.run_id), client=task.client, fleet_options=task.settings()['fleet_options'],
                           sampler=task.client.get('sampler'), timeout=task.timeout)
         summary = json.loads((task.folder / f'{task.fleet}.summary.json').read_text())
         manifest.update(status='success', report=page.name, summary=summary, error=None)
@@ -183,54 +210,13 @@ def run_task(task: Task, force: bool = False) -> dict:
         if isinstance(e, KeyboardInterrupt): raise
         manifest.update(status='failed', error=_short_error(e), traceback=traceback.format_exc()[-20_000:],
                         notebook=f'{task.fleet}.ipynb' if (task.folder / f'{task.fleet}.ipynb').exists() else None)
-    manifest.update(finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), seconds=round(time.time() - started, 1), skipped=False)
-    try:
-        task.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(task.manifest_path, json.dumps(manifest, indent=1, default=str))
-    except ClientDataError: pass   # an unusable client id has no folder: the manifest is returned, and the index shows it
-    return manifest
+    manifest.update(finished=_now(), seconds=round(time.time() - started, 1), skipped=False)
+    return write_manifest(task, manifest)
 
 def _short_error(e: BaseException) -> str:
     "The one line that says what went wrong (for a papermill failure: the notebook's own exception)."
     ename, evalue = getattr(e, 'ename', None), getattr(e, 'evalue', None)
     return f"{ename}: {evalue}" if ename else f"{type(e).__name__}: {e}"
-
-# %% ../nbs/10_batch.ipynb #bacc5618
-def _cell_status(m: dict) -> str:
-    if m.get('status') != 'success':
-        nb = f" (<a href='{esc(m['client_id'])}/{esc(m['notebook'])}'>partial notebook</a>)" if m.get('notebook') else ''
-        return f"<td class='failed'>failed: {esc(m.get('error'))}{nb}</td>"
-    s = m.get('summary') or {}
-    verdict = 'healthy' if s.get('healthy') else 'NOT healthy'
-    reasons = '; '.join(s.get('health_reasons', []) or [h for r in s.get('horizons', {}).values() for h in r.get('health_reasons', [])])
-    return f"<td class='{'ok' if s.get('healthy') else 'warn'}' title='{esc(reasons)}'>{verdict}</td>"
-
-def _headline(m: dict) -> str:
-    s = m.get('summary') or {}
-    if 'horizons' in s: s = list(s['horizons'].values())[-1]
-    part, metrics = ('test', s['test']) if s.get('test') else ('train', s.get('train') or {})
-    parts = [f"{part} MAPE {metrics['mape']:.1%}" if 'mape' in metrics else '',
-             f"truth covered {s['recovery_coverage']:.0%}" if 'recovery_coverage' in s else '',
-             f"max ROAS CV {s['stability']['max_roas_cv']:.0%}" if 'stability' in s else '',
-             (f"budget uplift {s['budget']['uplift']['mean']:,.0f} over {s['budget']['weeks']} weeks, "
-              f"P(beats current) {s['budget']['probability_uplift_positive']:.0%}") if 'budget' in s else '',
-             f"max r_hat {s['max_r_hat']:.3f}" if 'max_r_hat' in s else '', f"{s['divergences']} div." if 'divergences' in s else '']
-    return esc(', '.join(p for p in parts if p))
-
-def index_html(manifests: list[dict], title: str = 'pymc_toolkit batch') -> str:
-    "The batch's index page."
-    rows = []
-    for m in sorted(manifests, key=lambda m: (str(m.get('client_id')), str(m.get('fleet')))):
-        link = f"<a href='{esc(m['client_id'])}/{esc(m['report'])}'>report</a>" if m.get('status') == 'success' else ''
-        rows.append(f"<tr><td>{esc(m.get('client_id'))}</td><td>{esc(m.get('fleet'))}</td>{_cell_status(m)}"
-                    f"<td>{_headline(m)}</td><td>{esc(m.get('finished', ''))}</td><td>{link}</td></tr>")
-    ok = sum(m.get('status') == 'success' for m in manifests)
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>{REPORT_CSS}"
-            "<style>body{font-family:sans-serif;max-width:1200px;margin:auto} td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}"
-            ".failed{color:#b71c1c}.warn{color:#e65100}.ok{color:#1b5e20}</style></head><body>"
-            f"<h1>{esc(title)}</h1><p>{ok} of {len(manifests)} tasks succeeded. Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.</p>"
-            "<table><tr><th>client</th><th>fleet</th><th>verdict</th><th>headline</th><th>finished</th><th></th></tr>"
-            + ''.join(rows) + "</table></body></html>")
 
 # %% ../nbs/10_batch.ipynb #e26b5791
 def progress_line(done: int, failed: int, running: int, total: int, width: int = 30) -> str:
@@ -254,20 +240,23 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
               workers: int | None = None, # local cluster size (default: half the cores, at least 1)
               timeout: int | None = None, # seconds a notebook cell may run before the task fails
               retries: int = 2, # times a task is retried when its worker dies
+              run_id: str | None = None, # the run's folder name under out_dir/runs (default: the UTC time)
              ) -> list[dict]:
-    "Run every task on Dask, write `out_dir/index.html`, return the manifests."
+    "Run every task on Dask in a new run folder, write the run's page and the portfolio (`out_dir/index.html`), return the manifests."
     distributed = import_distributed()
     Client, LocalCluster, as_completed = distributed.Client, distributed.LocalCluster, distributed.as_completed
     clients = clients if isinstance(clients, ClientsFile) else load_clients(clients)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    tasks = tasks_for(clients, out_dir, only, fleets, timeout)
+    run_id = new_run_id(out_dir, run_id)
+    tasks = tasks_for(clients, out_dir, only, fleets, timeout, run_id)
+    start_run(out_dir, run_id, clients.alerts, [(t.client_id, t.fleet) for t in tasks], clients.ids)
     cluster = None
     if scheduler is None:
         n = workers or max(1, (os.cpu_count() or 2) // 2)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host='127.0.0.1',
                                dashboard_address=':0', silence_logs=logging.WARNING)
     client = Client(scheduler or cluster)
-    logger.info("Batch of %d tasks on %s.", len(tasks), scheduler or f"a local cluster of {len(cluster.workers)} workers")
+    logger.info("Run %s: %d tasks on %s.", run_id, len(tasks), scheduler or f"a local cluster of {len(cluster.workers)} workers")
     manifests, done, failed = [], 0, 0
     try:
         futures = {client.submit(run_task, t, force, pure=False, retries=retries, key=f"{t.client_id}-{t.fleet}-{time.time_ns()}"): t for t in tasks}
@@ -275,7 +264,8 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
             task = futures[future]
             try: m = future.result()
             except Exception as e:   # the worker died more often than `retries`: recorded like any failure
-                m = {'client_id': task.client_id, 'fleet': task.fleet, 'status': 'failed', 'error': _short_error(e)}
+                m = write_manifest(task, {'client_id': task.client_id, 'fleet': task.fleet, 'run_id': run_id, 'status': 'failed',
+                                          'error': _short_error(e), 'finished': _now()})
             manifests.append(m)
             done, failed = done + (m['status'] == 'success'), failed + (m['status'] != 'success')
             state = 'skipped (unchanged)' if m.get('skipped') else m['status']
@@ -285,11 +275,7 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
     finally:
         client.close()
         if cluster is not None: cluster.close()
-    atomic_write_text(out_dir / 'index.html', index_html(manifests + _other_manifests(out_dir, manifests)))
+    atomic_write_text(run_folder(out_dir, run_id) / 'index.html', index_html(manifests, f'pymc_toolkit run {run_id}', root='../../'))
+    finish_run(out_dir, run_id)
+    write_portfolio(out_dir)
     return manifests
-
-def _other_manifests(out_dir: Path, current: list[dict]) -> list[dict]:
-    "Manifests of earlier runs in `out_dir` that this run did not touch, so the index lists every result."
-    seen = {(m.get('client_id'), m.get('fleet')) for m in current}
-    found = (read_manifest(p) for p in sorted(out_dir.glob('*/*.manifest.json')))
-    return [m for m in found if m and (m.get('client_id'), m.get('fleet')) not in seen]

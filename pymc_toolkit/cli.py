@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .batch import ClientsFileError, load_clients, run_batch
 from .client_config import ClientDataError
+from .portfolio import status_text, write_portfolio
 from .reports import FLEETS, model_from_client, run_report
 
 logger = logging.getLogger(__name__)
@@ -22,9 +23,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='pymc-toolkit', description='Run and report Bayesian Marketing-Mix Model fleets for many clients.')
     p.add_argument('-v', '--verbose', action='store_true', help='log every step (INFO), not only progress')
     sub = p.add_subparsers(dest='command', required=True)
-    run = sub.add_parser('run', help='run every client x fleet of a clients file, write reports, manifests and index.html')
+    run = sub.add_parser('run', help='run every client x fleet of a clients file in a new run folder: reports, manifests, the portfolio page')
     run.add_argument('clients', help='clients file (YAML)')
-    run.add_argument('--out', required=True, help='output folder: <out>/<client>/<fleet>.html, .ipynb, .manifest.json; <out>/index.html')
+    run.add_argument('--out', required=True, help='output folder: <out>/runs/<run id>/<client>/<fleet>.html, .ipynb, .manifest.json; <out>/index.html (portfolio)')
     run.add_argument('--only', nargs='+', metavar='CLIENT', help='run only these client ids')
     run.add_argument('--fleets', nargs='+', metavar='FLEET', choices=list(FLEETS), help='run only these fleets')
     run.add_argument('--force', action='store_true', help='re-run tasks whose inputs did not change since they succeeded')
@@ -33,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument('--workers', type=int, metavar='N', help='size of the local Dask cluster (default: half the cores)')
     run.add_argument('--timeout', type=int, metavar='SECONDS', help='fail a task whose notebook cell runs longer than this')
     run.add_argument('--retries', type=int, default=2, help='retries of a task whose worker died (default 2)')
+    run.add_argument('--run-id', metavar='NAME', help="the run's folder under <out>/runs (default: the UTC time; never overwritten)")
+    status = sub.add_parser('status', help="print a batch's alerts and one line per client; write portfolio.json (exit 2 on any alert)")
+    status.add_argument('out', help='output folder of `pymc-toolkit run`')
     check = sub.add_parser('check', help="validate a clients file, each client's data and lift tests, and list its tasks, without fitting anything")
     check.add_argument('clients', help='clients file (YAML)')
     rep = sub.add_parser('report', help="run one fleet of one client and write its report")
@@ -64,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == 'check':
             problems = [check_client(c) for c in load_clients(args.clients).clients]
             return 1 if any(problems) else 0
+        if args.command == 'status':
+            if not (Path(args.out) / 'runs').is_dir():
+                print(f"pymc-toolkit: no batch runs in {args.out}", file=sys.stderr)
+                return 1
+            data = write_portfolio(args.out)
+            print(status_text(data))
+            return 2 if data['alerts'] else 0
         if args.command == 'report':
             clients = load_clients(args.clients)
             client = next((c for c in clients.clients if c['client_id'] == args.client), None)
@@ -72,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             print(page)
             return 0
         manifests = run_batch(args.clients, args.out, only=args.only, fleets=args.fleets, force=args.force,
-                              scheduler=args.scheduler, workers=args.workers, timeout=args.timeout, retries=args.retries)
+                              scheduler=args.scheduler, workers=args.workers, timeout=args.timeout, retries=args.retries, run_id=args.run_id)
         failed = [m for m in manifests if m['status'] != 'success']
-        print(f"{len(manifests) - len(failed)} of {len(manifests)} tasks succeeded; index: {Path(args.out) / 'index.html'}")
+        print(f"{len(manifests) - len(failed)} of {len(manifests)} tasks succeeded; portfolio: {Path(args.out) / 'index.html'}")
         for m in failed: print(f"FAILED {m['client_id']}/{m['fleet']}: {m.get('error')}", file=sys.stderr)
         return 1 if failed else 0
     except ClientDataError as e:

@@ -32,8 +32,8 @@ __all__ = ['logger', 'FLEETS', 'MODEL_OPTIONS', 'DEMO_CLIENT', 'VERSIONED', 'FLE
            'start_report', 'figure_html', 'esc', 'table_html', 'package_versions', 'header_section', 'health_section',
            'fit_section', 'thinned_posterior', 'response_curves', 'adstock_decay', 'channel_sections',
            'recovery_section', 'holdout_section', 'stability_section', 'forecast_section', 'budget_section',
-           'experiments_section', 'geo_section', 'report_sections', 'captured_log', 'load_result', 'fleet_report',
-           'quarto_available', 'render_html', 'report_outputs_only', 'network_references', 'safe_name',
+           'experiments_section', 'geo_section', 'report_sections', 'captured_log', 'load_result', 'headline_figures',
+           'fleet_report', 'quarto_available', 'render_html', 'report_outputs_only', 'network_references', 'safe_name',
            'private_kernel', 'template_path', 'run_report', 'generate_report']
 
 # %% ../nbs/09_reports.ipynb #378a3027
@@ -75,12 +75,14 @@ def start_report():
     "Begin a new report: the next figure carries plotly.js again."
     _Page.plotly_included = False
 
-def figure_html(fig: go.Figure) -> str:
+def figure_html(fig: go.Figure, # the chart
+                config: dict | None = None, # plotly config over the default (e.g. no mode bar on a small chart)
+               ) -> str:
     "The figure as an HTML fragment, plotly.js inlined on the report's first figure only, no MathJax."
     include = not _Page.plotly_included
     _Page.plotly_included = True
     return pio.to_html(fig, include_plotlyjs=include, include_mathjax=False, full_html=False,
-                       config={'displaylogo': False, 'responsive': True})
+                       config={'displaylogo': False, 'responsive': True, **(config or {})})
 
 def esc(x: Any) -> str:
     "Client-provided text, HTML-escaped."
@@ -393,6 +395,17 @@ def load_result(path: str | Path) -> FleetResult | HoldoutFleet:
     path = Path(path)
     return HoldoutFleet.load(path) if (path / 'holdout.json').exists() else FleetResult.load(path)
 
+def headline_figures(kind: str, # fleet kind
+                     result: FleetResult | HoldoutFleet, # the fleet's result
+                    ) -> dict:
+    "What the portfolio page compares between runs (09a): each channel's ROAS with its interval and share, and media's share of the target."
+    model = _results(result)[-1].model
+    if model is None or kind == 'recovery': return {}   # a recovery fleet's fits are of simulated clients
+    table = model.channel_summary()
+    channels = {c: {'roas': float(r.roas), 'roas_low': float(r.roas_low), 'roas_high': float(r.roas_high),
+                    'share': float(r.share), 'unit': r.unit} for c, r in table.iterrows()}
+    return {'channels': channels, 'media_share': float(table.contribution.sum() / model.config.weekly_target().sum())}
+
 def fleet_report(kind: str, # fleet kind
                  fleet_dir: str = '', # a saved fleet to show; empty: run the fleet now
                  client: dict | None = None, # client settings (see `model_from_client`); default the demo client
@@ -410,7 +423,7 @@ def fleet_report(kind: str, # fleet kind
         else:
             result = run_fleet(kind, model_from_client(client or DEMO_CLIENT, sampler), fleet_options)
             if save_dir: result.save(save_dir)
-    if summary_path: atomic_write_text(summary_path, json.dumps(result.summary(), indent=1, default=_json_default))
+    if summary_path: atomic_write_text(summary_path, json.dumps({**result.summary(), **headline_figures(kind, result)}, indent=1, default=_json_default))
     display(HTML(report_sections(result, time.perf_counter() - start, log.getvalue())))
 
 # %% ../nbs/09_reports.ipynb #c1478c1a

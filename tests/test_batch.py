@@ -9,6 +9,7 @@ from distributed import Client, LocalCluster
 
 from conftest import ROOT
 from pymc_toolkit.batch import ClientsFileError, load_clients, run_batch
+from pymc_toolkit.portfolio import read_runs, run_folder
 
 CHANNELS = ['tv_cost', 'search_cost', 'social_cost']
 
@@ -49,26 +50,31 @@ def test_broken_client_is_recorded_and_the_others_finish(cluster, tmp_path):
     run = subprocess.run([str(cli), 'run', str(path), '--out', str(out), '--scheduler', cluster.scheduler_address],
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 1, run.stderr[-3000:]
-    assert (out / 'alpha' / 'production.html').exists() and (out / 'beta' / 'production.html').exists()
-    broken = json.loads((out / 'broken' / 'production.manifest.json').read_text())
+    first, = read_runs(out)
+    here = run_folder(out, first.run_id)
+    assert (here / 'alpha' / 'production.html').exists() and (here / 'beta' / 'production.html').exists()
+    broken = json.loads((here / 'broken' / 'production.manifest.json').read_text())
     assert broken['status'] == 'failed'
     assert "Channel 'search_cost' row 5 is negative" in broken['error']
-    badlift = json.loads((out / 'badlift' / 'production.manifest.json').read_text())   # its experiments fail it, alone
+    badlift = json.loads((here / 'badlift' / 'production.manifest.json').read_text())   # its experiments fail it, alone
     assert badlift['status'] == 'failed' and "Lift test row 2 (channel 'tv_cost'): sigma is 0" in badlift['error']
-    good = json.loads((out / 'alpha' / 'production.manifest.json').read_text())
+    good = json.loads((here / 'alpha' / 'production.manifest.json').read_text())
     assert good['status'] == 'success' and len(good['data_sha256']) == 64 and good['seed'] == 3
     assert len(good['lift_tests_sha256']) == 64 and good['client']['lift_tests'].endswith('lift.csv')
-    assert '<h2>Experiments</h2>' in (out / 'alpha' / 'production.html').read_text()
+    assert '<h2>Experiments</h2>' in (here / 'alpha' / 'production.html').read_text()
     assert good['versions']['pymc-marketing'] and good['fleet_options'] == {'test_weeks': 4}
-    index = (out / 'index.html').read_text()
+    index = (out / 'index.html').read_text()      # the portfolio page
     for cid in ('alpha', 'beta', 'broken', 'badlift'): assert f'<td>{cid}</td>' in index
-    assert "href='alpha/production.html'" in index and 'negative' in index
+    assert f"href='runs/{first.run_id}/alpha/production.html'" in index and 'negative' in index
+    assert f"href='../../runs/{first.run_id}/alpha/production.html'" in (here / 'index.html').read_text()   # the run's own page
     assert 'FAILED broken/production' in run.stderr
 
     # nothing changed: the re-run skips both successful tasks and refits nothing (the broken one runs again)
     start = time.time()
     again = run_batch(path, out, scheduler=cluster.scheduler_address, only=['alpha', 'beta'])
     assert all(m['skipped'] for m in again) and time.time() - start < 60
+    assert {m['result_run'] for m in again} == {first.run_id} and (run_folder(out, again[0]['run_id']) / 'alpha' / 'production.manifest.json').exists()
+    assert [r.run_id for r in read_runs(out)][0] == first.run_id                    # the first run is kept as it was
 
 def test_a_worker_killed_mid_task_has_its_task_retried(cluster, tmp_path):
     path = clients_file(tmp_path, ids=('alpha', 'beta'))
@@ -88,7 +94,8 @@ def test_a_worker_killed_mid_task_has_its_task_retried(cluster, tmp_path):
     assert pid not in pids_after                                   # the worker really died (the nanny started another)
     assert sorted(m['status'] for m in result['m']) == ['success', 'success']
     assert all(m['pid'] != pid for m in result['m'])               # its task finished on another worker
-    assert (out / 'alpha' / 'production.html').exists() and (out / 'beta' / 'production.html').exists()
+    here = run_folder(out, result['m'][0]['run_id'])
+    assert (here / 'alpha' / 'production.html').exists() and (here / 'beta' / 'production.html').exists()
 
 @pytest.mark.parametrize('text, message', [
     ("clients: [{client_id: ../x, data: a.csv, target_name: y, date_column: d, channel_names: [tv], fleets: {production: {}}}]", "'client_id'"),
@@ -114,5 +121,6 @@ def test_weekly_refresh_script(tmp_path):
                           '--workers', '1', '--holdouts', '4', '8'], capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert run.returncode == 3, run.stderr[-3000:]       # ran, but 60-draw fits cannot be healthy: the script says so
     assert '2 tasks: 0 failed, 2 not healthy' in run.stdout
-    for fleet in ('production', 'holdout'): assert (out / 'alpha' / f'{fleet}.html').exists()
+    run, = read_runs(out)
+    for fleet in ('production', 'holdout'): assert (run_folder(out, run.run_id) / 'alpha' / f'{fleet}.html').exists()
     assert 'holdout' in (out / 'index.html').read_text()
