@@ -31,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument('--force', action='store_true', help='re-run tasks whose inputs did not change since they succeeded')
     where = run.add_mutually_exclusive_group()
     where.add_argument('--scheduler', metavar='ADDRESS', help='use an existing Dask scheduler, e.g. tcp://10.0.0.5:8786')
-    where.add_argument('--workers', type=int, metavar='N', help='size of the local Dask cluster (default: half the cores)')
+    where.add_argument('--workers', type=int, metavar='N', help='size of the local Dask cluster (default: one worker per core, at most one per 3 GB of memory)')
     run.add_argument('--timeout', type=int, metavar='SECONDS', help='fail a task whose notebook cell runs longer than this')
     run.add_argument('--retries', type=int, default=2, help='retries of a task whose worker died (default 2)')
     run.add_argument('--run-id', metavar='NAME', help="the run's folder under <out>/runs (default: the UTC time; never overwritten)")

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'RUNS', 'RUN_FILE', 'ALERT_DEFAULTS', 'HISTORY', 'VERDICTS', 'FIGURE_FLEETS', 'MAPE_FLEETS', 'PAGE_CSS',
            'check_alerts', 'thresholds', 'run_folder', 'new_run_id', 'start_run', 'finish_run', 'Run', 'read_run',
-           'read_runs', 'verdict', 'test_mape', 'channels', 'media_share', 'first_of', 'result_run', 'report_link',
+           'read_runs', 'verdict', 'tested_mape', 'channels', 'media_share', 'first_of', 'result_run', 'report_link',
            'manifest_link', 'first_line', 'headline', 'task_line', 'task_history', 'task_alerts', 'stale_alert',
            'client_row', 'portfolio', 'task_table', 'index_html', 'sparkline', 'client_line', 'portfolio_html',
            'write_portfolio', 'status_text']
@@ -139,14 +139,19 @@ def verdict(m: dict) -> str:
     if m.get('status') != 'success': return 'failed'
     return 'healthy' if (m.get('summary') or {}).get('healthy') else 'NOT healthy'
 
-def test_mape(m: dict) -> float | None:
+def tested_mape(m: dict) -> float | None:
     "A task's test MAPE (a holdout fleet's: its longest horizon's), if it has one."
     s = m.get('summary') or {}
     if 'horizons' in s: s = list(s['horizons'].values())[-1] if s['horizons'] else {}
     return (s.get('test') or {}).get('mape')
 
-def channels(m: dict) -> dict | None: return (m.get('summary') or {}).get('channels')
-def media_share(m: dict) -> float | None: return (m.get('summary') or {}).get('media_share')
+def channels(m: dict) -> dict | None:
+    "A task's channels: ROAS with its interval, share and unit per channel (`reports.headline_figures`)."
+    return (m.get('summary') or {}).get('channels')
+
+def media_share(m: dict) -> float | None:
+    "A task's media contribution as a share of the target."
+    return (m.get('summary') or {}).get('media_share')
 
 def first_of(latest: dict[str, dict], # fleet -> manifest
              fleets: tuple[str, ...], # fleets to read, in order
@@ -158,15 +163,21 @@ def first_of(latest: dict[str, dict], # fleet -> manifest
         if m and m.get('status') == 'success' and (v := get(m)) is not None: return f, v
     return None, None
 
-def result_run(m: dict) -> str: return m.get('result_run') or m['run_id']
+def result_run(m: dict) -> str:
+    "The run that made a task's result (a skipped task's is an earlier run)."
+    return m.get('result_run') or m['run_id']
 
 def report_link(m: dict) -> str | None:
     "The task's report, relative to the batch's output folder (a skipped task's report is in the run that made it)."
     return f"{RUNS}/{result_run(m)}/{m['client_id']}/{m['report']}" if m.get('status') == 'success' and m.get('report') else None
 
-def manifest_link(m: dict) -> str: return f"{RUNS}/{m['run_id']}/{m['client_id']}/{m['fleet']}.manifest.json"
+def manifest_link(m: dict) -> str:
+    "The task's manifest in its run, relative to the batch's output folder."
+    return f"{RUNS}/{m['run_id']}/{m['client_id']}/{m['fleet']}.manifest.json"
 
-def first_line(text: Any) -> str: return (str(text or '').strip().splitlines() or [''])[0]
+def first_line(text: Any) -> str:
+    "The first line of an error message."
+    return (str(text or '').strip().splitlines() or [''])[0]
 
 def headline(m: dict) -> str:
     "A task's headline numbers in words: test (or train) MAPE, coverage, stability, budget uplift, diagnostics."
@@ -221,7 +232,7 @@ def task_alerts(history: list[tuple[Run, dict]], # one task's manifests over the
             if p and not p['roas_low'] <= c['roas'] <= p['roas_high']:
                 out.append(_alert('roas_moved', cid, fleet, f"{who}: ROAS of {ch} moved to {c['roas']:.2f}, outside last run's "
                                   f"94% interval [{p['roas_low']:.2f}, {p['roas_high']:.2f}]"))
-    a, b = test_mape(prev), test_mape(now)
+    a, b = tested_mape(prev), tested_mape(now)
     if a is not None and b is not None and b - a > limits['mape_increase']:
         out.append(_alert('test_error_grew', cid, fleet, f"{who}: test MAPE grew from {a:.1%} to {b:.1%} "
                           f"(more than {limits['mape_increase'] * 100:.0f} points)"))
@@ -257,10 +268,11 @@ def client_row(client_id: str, # the client
     history = []
     for run in runs[-HISTORY:]:
         ms = {f: m for (c, f), m in run.manifests.items() if c == client_id}
-        if ms: history.append({'run_id': run.run_id, 'started': run.started, 'test_mape': first_of(ms, MAPE_FLEETS, test_mape)[1],
+        if ms: history.append({'run_id': run.run_id, 'started': run.started, 'test_mape': first_of(ms, MAPE_FLEETS, tested_mape)[1],
                                'media_share': first_of(ms, FIGURE_FLEETS, media_share)[1]})
     return {'client_id': client_id, 'verdict': min((v['verdict'] for v in fleets.values()), key=VERDICTS.index),
-            'fleets': fleets, 'test_mape': first_of(latest, MAPE_FLEETS, test_mape)[1], 'roas_fleet': roas_fleet,
+            'fleets': fleets, 'test_mape': first_of(latest, MAPE_FLEETS, tested_mape)[1], 'roas_fleet': roas_fleet,
+            'media_share': first_of(latest, FIGURE_FLEETS, media_share)[1],
             'roas': [{'channel': ch, **c} for ch, c in top],
             'budget': {'uplift': budget['uplift'], 'weeks': budget.get('weeks'), 'probability': budget.get('probability_uplift_positive')}
                       if budget else None,
@@ -348,9 +360,10 @@ def client_line(row: dict) -> str:
     fleets = ' '.join(f"<a class='fleet {_cls(f['verdict'])}' href='{esc(f['report'] or f['manifest'])}' title='{esc(f['error'] or f['verdict'])}'>"
                       f"{esc(name)}</a>" for name, f in row['fleets'].items())
     mape = f"{row['test_mape']:.1%}" if row['test_mape'] is not None else '–'
+    share = f"{row['media_share']:.0%}" if row['media_share'] is not None else '–'
     return (f"<tr><td><b>{esc(row['client_id'])}</b></td><td class='{_cls(row['verdict'])}'>{row['verdict']}</td><td>{fleets}</td>"
             f"<td class='num'>{mape}</td><td class='spark'>{sparkline(row['history'], 'test_mape')}</td>"
-            f"<td class='spark'>{sparkline(row['history'], 'media_share')}</td>"
+            f"<td class='spark'>{sparkline(row['history'], 'media_share')}</td><td class='num'>{share}</td>"
             f"<td>{'<br>'.join(_roas_text(r) for r in row['roas']) or '–'}</td><td>{_budget_text(row['budget'])}</td></tr>")
 
 def portfolio_html(data: dict) -> str:
@@ -359,7 +372,7 @@ def portfolio_html(data: dict) -> str:
     alerts = (f"<div class='alerts'><b>{len(data['alerts'])} alert(s)</b><ul>" + ''.join(f"<li>{esc(a['message'])}</li>" for a in data['alerts'])
               + "</ul></div>") if data['alerts'] else "<div class='calm'>No alerts: nothing turned for the worse since the last run.</div>"
     clients = ("<table><tr><th>client</th><th>verdict</th><th>fleets (reports)</th><th>test MAPE</th><th>test MAPE over runs</th>"
-               "<th>media share over runs</th><th>top channels: ROAS [94%]</th><th>budget uplift [94%]</th></tr>"
+               "<th>media share over runs</th><th>media share</th><th>top channels: ROAS [94%]</th><th>budget uplift [94%]</th></tr>"
                + ''.join(client_line(r) for r in data['clients']) + "</table>")
     runs = ''.join(f"<li><a href='{RUNS}/{esc(r['run_id'])}/index.html'>{esc(r['run_id'])}</a> started {esc(r['started'])}: "
                    f"{r['tasks']} tasks, {r['failed']} failed{''.join(f'; <span class=failed>{esc(p)}</span>' for p in r['problems'])}</li>"
