@@ -53,7 +53,8 @@ export: setup
 readme: setup
 	$(BIN)/python tools/make-readme
 
-# The documentation site in _docs/: Quarto (nbdev_docs) when `quarto` is on PATH, else built offline with nbconvert.
+# The documentation site in _docs/ from nbdev's processed notebooks (a card per exported function): Quarto (nbdev_docs)
+# when `quarto` is on PATH, else rendered offline with nbconvert, with a search box that works from the files.
 docs: setup
 	$(BIN)/python tools/make-docs
 

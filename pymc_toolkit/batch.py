@@ -13,7 +13,7 @@ import yaml
 
 from .client_config import ClientDataError
 from .demo_data import atomic_write_text
-from .portfolio import RUNS, check_alerts, finish_run, index_html, new_run_id, run_folder, start_run, write_portfolio
+from .portfolio import RUNS, check_alerts, finish_run, index_html, new_run_id, run_folder, start_run, utc_now, write_portfolio
 from .reports import FLEETS, MODEL_OPTIONS, package_versions, run_report, safe_name
 
 logger = logging.getLogger(__name__)
@@ -164,8 +164,6 @@ def read_manifest(path: Path) -> dict | None:
     try: return json.loads(path.read_text())
     except (OSError, ValueError): return None
 
-def _now() -> str: return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-
 def previous_result(task: Task, # the task in this run
                     inputs: str, # its inputs hash
                    ) -> dict | None:
@@ -195,12 +193,12 @@ def run_task(task: Task, force: bool = False) -> dict:
     lift_sha = file_sha256(task.client['lift_tests']) if task.client.get('lift_tests') else None
     inputs = task.inputs_hash(data_sha, lift_sha)
     if not force and (old := previous_result(task, inputs)):
-        return write_manifest(task, {**old, 'run_id': task.run_id, 'skipped': True, 'checked': _now()})
+        return write_manifest(task, {**old, 'run_id': task.run_id, 'skipped': True, 'checked': utc_now()})
     manifest = {'client_id': task.client_id, 'fleet': task.fleet, 'run_id': task.run_id, 'result_run': task.run_id,
                 'inputs_hash': inputs, 'data_sha256': data_sha, 'lift_tests_sha256': lift_sha,
                 **task.settings(), 'seed': task.client.get('sampler', {}).get('random_seed'), 'versions': package_versions(),
                 'python': sys.version.split()[0], 'host': os.uname().nodename, 'pid': os.getpid(),
-                'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))}
+                'started': utc_now(started)}
     try:
         page = run_report(task.fleet, run_folder(task.out_dir, task.run_id), client=task.client, fleet_options=task.settings()['fleet_options'],
                           sampler=task.client.get('sampler'), timeout=task.timeout)
@@ -210,7 +208,7 @@ def run_task(task: Task, force: bool = False) -> dict:
         if isinstance(e, KeyboardInterrupt): raise
         manifest.update(status='failed', error=_short_error(e), traceback=traceback.format_exc()[-20_000:],
                         notebook=f'{task.fleet}.ipynb' if (task.folder / f'{task.fleet}.ipynb').exists() else None)
-    manifest.update(finished=_now(), seconds=round(time.time() - started, 1), skipped=False)
+    manifest.update(finished=utc_now(), seconds=round(time.time() - started, 1), skipped=False)
     return write_manifest(task, manifest)
 
 def _short_error(e: BaseException) -> str:
@@ -276,7 +274,7 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
             try: m = future.result()
             except Exception as e:   # the worker died more often than `retries`: recorded like any failure
                 m = write_manifest(task, {'client_id': task.client_id, 'fleet': task.fleet, 'run_id': run_id, 'status': 'failed',
-                                          'error': _short_error(e), 'finished': _now()})
+                                          'error': _short_error(e), 'finished': utc_now()})
             manifests.append(m)
             done, failed = done + (m['status'] == 'success'), failed + (m['status'] != 'success')
             state = 'skipped (unchanged)' if m.get('skipped') else m['status']

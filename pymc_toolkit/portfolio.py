@@ -20,11 +20,11 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'RUNS', 'RUN_FILE', 'ALERT_DEFAULTS', 'HISTORY', 'VERDICTS', 'FIGURE_FLEETS', 'MAPE_FLEETS', 'PAGE_CSS',
-           'check_alerts', 'thresholds', 'run_folder', 'new_run_id', 'start_run', 'finish_run', 'Run', 'read_run',
-           'read_runs', 'verdict', 'tested_mape', 'channels', 'media_share', 'first_of', 'result_run', 'report_link',
-           'manifest_link', 'first_line', 'headline', 'task_line', 'task_history', 'task_alerts', 'stale_alert',
-           'client_row', 'portfolio', 'task_table', 'index_html', 'sparkline', 'client_line', 'portfolio_html',
-           'write_portfolio', 'status_text']
+           'check_alerts', 'thresholds', 'run_folder', 'new_run_id', 'start_run', 'finish_run', 'utc_now', 'Run',
+           'read_run', 'read_runs', 'verdict', 'tested_mape', 'channels', 'media_share', 'first_of', 'result_run',
+           'report_link', 'manifest_link', 'first_line', 'headline', 'task_line', 'task_history', 'task_alerts',
+           'stale_alert', 'client_row', 'portfolio', 'task_table', 'index_html', 'sparkline', 'client_line',
+           'portfolio_html', 'write_portfolio', 'status_text']
 
 # %% ../nbs/09a_portfolio.ipynb #f39fc852
 RUNS = 'runs'              # <out>/runs/<run id>/ holds one batch run
@@ -73,16 +73,19 @@ def start_run(out_dir: str | Path, # the batch's output folder
     "Create the run's folder and its `run.json` (unfinished until `finish_run`)."
     folder = run_folder(out_dir, run_id)
     folder.mkdir(parents=True)
-    info = {'run_id': run_id, 'started': _now(), 'finished': None, 'alerts': thresholds(alerts), 'tasks': [list(t) for t in tasks], 'clients': list(clients)}
+    info = {'run_id': run_id, 'started': utc_now(), 'finished': None, 'alerts': thresholds(alerts), 'tasks': [list(t) for t in tasks], 'clients': list(clients)}
     atomic_write_text(folder / RUN_FILE, json.dumps(info, indent=1))
     return folder
 
 def finish_run(out_dir: str | Path, run_id: str) -> None:
     "Mark the run finished in its `run.json`."
     path = run_folder(out_dir, run_id) / RUN_FILE
-    atomic_write_text(path, json.dumps({**json.loads(path.read_text()), 'finished': _now()}, indent=1))
+    atomic_write_text(path, json.dumps({**json.loads(path.read_text()), 'finished': utc_now()}, indent=1))
 
-def _now() -> str: return datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+def utc_now(at: float | None = None, # seconds since the epoch (default: now)
+           ) -> str:
+    "A UTC time as the runs and manifests write it, e.g. 2026-12-02T14:22:01Z."
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(at))
 
 # %% ../nbs/09a_portfolio.ipynb #0261065a
 @dataclass
@@ -102,7 +105,7 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
     except FileNotFoundError: return None, 'is missing'
     except (OSError, ValueError) as e: return None, f'is unreadable ({type(e).__name__})'
 
-def _mtime(path: Path) -> str: return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+def _mtime(path: Path) -> str: return utc_now(path.stat().st_mtime)
 
 def read_run(folder: Path) -> Run:
     "A run's folder, read without failing: a missing or broken file becomes one of the run's problems."
@@ -294,7 +297,7 @@ def portfolio(out_dir: str | Path) -> dict:
         alerts += [a for f, h in sorted(tasks.items()) for a in task_alerts(h, limits, roas_fleet=f == row['roas_fleet'])]
         if (stale := stale_alert(cid, runs, limits)): alerts.append(stale)
     order = ('unreadable', 'failed', 'turned_unhealthy', 'roas_moved', 'test_error_grew', 'stale')
-    return {'generated': _now(), 'latest_run': latest.run_id, 'thresholds': limits,
+    return {'generated': utc_now(), 'latest_run': latest.run_id, 'thresholds': limits,
             'alerts': sorted(alerts, key=lambda a: order.index(a['kind'])),
             'clients': sorted(rows, key=lambda r: (VERDICTS.index(r['verdict']), r['client_id'])),
             'tasks': [task_line(m) for m in latest.manifests.values()],
@@ -330,7 +333,7 @@ def index_html(manifests: list[dict], # one run's manifests
     tasks = [task_line(m) for m in manifests]
     ok = sum(t['verdict'] != 'failed' for t in tasks)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>{PAGE_CSS}</head><body>"
-            f"<h1>{esc(title)}</h1><p>{ok} of {len(tasks)} tasks succeeded. Generated {_now()}. "
+            f"<h1>{esc(title)}</h1><p>{ok} of {len(tasks)} tasks succeeded. Generated {utc_now()}. "
             f"<a href='{root}index.html'>Portfolio</a></p>{task_table(tasks, root)}</body></html>")
 
 # %% ../nbs/09a_portfolio.ipynb #86d52881
