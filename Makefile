@@ -23,8 +23,9 @@ $(STAMP): requirements.txt requirements-development.txt setup.py settings.ini
 
 # The main job on the bundled demo batch: a full-size fit of the demo client (its intercept and ROAS printed),
 # then every client x fleet of data/clients.yaml, in a new run folder out/runs/<UTC time>/ (open out/index.html, the portfolio).
+# The demo fit is kept in the batch's fit store (out/fits): the demo client's forecast fleet loads it, and so does a second `make demo`.
 demo: setup
-	$(BIN)/python discoveries/demo_fit.py || [ $$? -eq 3 ]
+	$(BIN)/python discoveries/demo_fit.py --fits out/fits || [ $$? -eq 3 ]
 	$(BIN)/pymc-toolkit run data/clients.yaml --out out
 
 # Reports are checked in headless Chromium (Debian package chromium).

@@ -6,7 +6,9 @@ What it does: loads `data/ms.csv` (161 weeks, 13 channels, 2 controls), fits the
 sampler settings, and prints the convergence diagnostics, the intercept's summary and the per-channel
 contribution and ROAS table, next to the truth the demo data was simulated from.
 
-Run: `make demo`, or `python discoveries/demo_fit.py [--draws N --tune N --chains N --sampler NAME]`.
+Run: `make demo`, or `python discoveries/demo_fit.py [--draws N --tune N --chains N --sampler NAME --fits FOLDER]`.
+With `--fits out/fits` (as `make demo` runs it) the fit is kept in the demo batch's fit store: the batch's forecast
+fleet, which fits the same model on the same weeks, loads it instead of sampling it again, and a second run loads it.
 Exit code: 0 when the fit converged, 3 when it ran but did not converge (the diagnostics say why).
 """
 import argparse, logging, sys
@@ -15,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from pymc_toolkit.demo_data import load_demo_client
+from pymc_toolkit.fit_store import keeping_fits
 from pymc_toolkit.pymc_model import PymcModel
-from pymc_toolkit.sampling import DEFAULT_SAMPLER, convergence_problems
+from pymc_toolkit.sampling import DEFAULT_SAMPLER, TerminalProgress, convergence_problems, reporting_progress
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,6 +29,7 @@ def parse_args(argv=None):
     p.add_argument('--sampler', default=DEFAULT_SAMPLER['nuts_sampler'], help='nutpie, numpyro, blackjax or pymc')
     p.add_argument('--seed', type=int, default=DEFAULT_SAMPLER['random_seed'])
     p.add_argument('--data', default=str(ROOT / 'data'), help='folder with ms.csv and ms_truth.json')
+    p.add_argument('--fits', help="a fit store folder (e.g. out/fits, the demo batch's): the fit is loaded from it if it holds it, else kept there")
     p.add_argument('-v', '--verbose', action='store_true', help="log every step of the toolkit (INFO); by default only warnings")
     return p.parse_args(argv)
 
@@ -39,7 +43,9 @@ def main(argv=None) -> int:
                       lag_max=4, scale_data=True, saturation='michaelis_menten', time_varying_media=True,
                       chains=args.chains, draws=args.draws, tune=args.tune, nuts_sampler=args.sampler, random_seed=args.seed)
     print(f"Fitting the demo client: {args.chains} chains x {args.draws} draws (+{args.tune} tuning) with {args.sampler} ...", flush=True)
-    model.fit(progressbar=sys.stderr.isatty())   # a live bar in a terminal; nothing in a log file
+    with reporting_progress(TerminalProgress() if sys.stderr.isatty() else None), keeping_fits(args.fits):   # a live line in a terminal
+        model.fit()
+    if model.diagnostics.get('loaded_from_store'): print(f"(loaded from the fit store {args.fits}: sampled before with the same data and settings)")
     pd.set_option('display.width', 200, 'display.max_columns', 20)
     d = model.diagnostics
     print(f"\n== Diagnostics: {d['divergences']} divergences, max r_hat {d['max_r_hat']:.3f}, "

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_batch.ipynb #d9101bca
 from __future__ import annotations
-import copy, hashlib, inspect, json, logging, os, sys, time, traceback
+import contextlib, copy, hashlib, inspect, json, logging, os, shutil, sys, threading, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,15 +13,18 @@ import yaml
 
 from .client_config import ClientDataError
 from .demo_data import atomic_write_text
+from .fit_store import FitStore
 from .portfolio import RUNS, check_alerts, finish_run, index_html, new_run_id, run_folder, start_run, utc_now, write_portfolio
 from .reports import FLEETS, MODEL_OPTIONS, package_versions, run_report, safe_name
+from .sampling import PROGRESS_SECONDS, plural, progress_text, read_progress
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'TOP_KEYS', 'CLIENT_KEYS', 'DEFAULT_KEYS', 'SAMPLER_KEYS', 'TYPES', 'GB_PER_WORKER', 'ClientsFileError',
-           'ClientsFile', 'load_clients', 'file_sha256', 'Task', 'tasks_for', 'read_manifest', 'previous_result',
-           'write_manifest', 'run_task', 'progress_line', 'default_workers', 'import_distributed', 'run_batch']
+__all__ = ['logger', 'TOP_KEYS', 'CLIENT_KEYS', 'DEFAULT_KEYS', 'SAMPLER_KEYS', 'TYPES', 'FITS', 'FIT_DAYS', 'GB_PER_WORKER',
+           'ClientsFileError', 'ClientsFile', 'load_clients', 'file_sha256', 'Task', 'tasks_for', 'read_manifest',
+           'previous_result', 'write_manifest', 'run_task', 'task_fits', 'fits_text', 'task_outcome', 'progress_line',
+           'ProgressBoard', 'interleaved', 'default_workers', 'import_distributed', 'run_batch']
 
 # %% ../nbs/10_batch.ipynb #0fdf6d92
 class ClientsFileError(ClientDataError):
@@ -118,6 +121,9 @@ def file_sha256(path: str) -> str:
     try: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError as e: return f'unreadable: {e.strerror}'
 
+FITS = 'fits'   # <out>/fits: the batch's fit store (`03c_fit_store`): shared by its tasks, kept across runs
+FIT_DAYS = 7    # a fit unused for a week is removed when a run ends
+
 @dataclass
 class Task:
     "One client's one fleet, in one run."
@@ -133,6 +139,10 @@ class Task:
     def folder(self) -> Path: return run_folder(self.out_dir, self.run_id) / safe_name(self.client_id)
     @property
     def manifest_path(self) -> Path: return self.folder / f'{self.fleet}.manifest.json'
+    @property
+    def progress_path(self) -> Path: return self.folder / f'.{self.fleet}.progress.json'   # while it runs (`ProgressFile`)
+    @property
+    def fits_dir(self) -> Path: return Path(self.out_dir) / FITS   # the fit store the batch's tasks share (`03c_fit_store`)
 
     def settings(self) -> dict:
         "What the task runs: the client (without the other fleets), the fleet's options, the sampler."
@@ -201,15 +211,39 @@ def run_task(task: Task, force: bool = False) -> dict:
                 'started': utc_now(started)}
     try:
         page = run_report(task.fleet, run_folder(task.out_dir, task.run_id), client=task.client, fleet_options=task.settings()['fleet_options'],
-                          sampler=task.client.get('sampler'), timeout=task.timeout)
+                          sampler=task.client.get('sampler'), timeout=task.timeout, progress_path=task.progress_path,
+                          fits_dir=task.fits_dir)
         summary = json.loads((task.folder / f'{task.fleet}.summary.json').read_text())
         manifest.update(status='success', report=page.name, summary=summary, error=None)
     except BaseException as e:   # recorded, never lost: a failed task must not stop the others
         if isinstance(e, KeyboardInterrupt): raise
         manifest.update(status='failed', error=_short_error(e), traceback=traceback.format_exc()[-20_000:],
                         notebook=f'{task.fleet}.ipynb' if (task.folder / f'{task.fleet}.ipynb').exists() else None)
-    manifest.update(finished=utc_now(), seconds=round(time.time() - started, 1), skipped=False)
+    manifest.update(finished=utc_now(), seconds=round(time.time() - started, 1), skipped=False, **task_fits(task))
     return write_manifest(task, manifest)
+
+def task_fits(task: Task) -> dict:
+    "What the task's fits drew, run by run (`fits`), and the fit-store key of each fit (`fits_kept`), as its fits reported them; its progress file is removed."
+    progress = read_progress(task.progress_path)
+    task.progress_path.unlink(missing_ok=True)
+    return {'fits': progress['ended'], 'fits_kept': progress['kept']}
+
+def fits_text(runs: list[dict], # a manifest's `fits`: every nutpie run of the task's fits
+              kept: list[dict] = (), # a manifest's `fits_kept`: how each fit was kept in the fit store
+             ) -> str:
+    "A task's fits in a few words: how many were sampled (seconds, divergences in the draws kept, retries) and how many loaded from the fit store."
+    last = {r['fit']: r for r in runs}   # a retried fit keeps its retry's draws
+    loaded, retried = sum(k['how'] == 'loaded' for k in kept), sum(r['stage'] == 'retry' for r in runs)
+    parts = [f"{plural(len(last), 'fit')} sampled in {sum(r['seconds'] for r in runs):.0f} s, "
+             f"{plural(sum(r['divergences'] for r in last.values()), 'divergence')}" + (f", {retried} retried" if retried else '')] if last else []
+    if loaded: parts.append(f"{plural(loaded, 'fit')} loaded from the fit store")
+    return '; '.join(parts) or 'no nutpie fit reported'
+
+def task_outcome(manifest: dict) -> str:
+    "How a task ended, in words: what its fits drew, that it was skipped, or its error."
+    if manifest.get('skipped'): return 'skipped (unchanged)'
+    if manifest['status'] != 'success': return f"{manifest['status']} - {manifest.get('error')}"
+    return f"success ({fits_text(manifest.get('fits', []), manifest.get('fits_kept', []))})"
 
 def _short_error(e: BaseException) -> str:
     "The one line that says what went wrong (for a papermill failure: the notebook's own exception)."
@@ -221,6 +255,54 @@ def progress_line(done: int, failed: int, running: int, total: int, width: int =
     "A text progress bar: tasks done, failed and running out of the total."
     filled = int(width * (done + failed) / max(total, 1))
     return f"[{'#' * filled}{'.' * (width - filled)}] {done + failed}/{total}  done {done}  failed {failed}  running {running}"
+
+class ProgressBoard:
+    "Live lines on a terminal while a batch runs: one per task whose fit is sampling, redrawn every `PROGRESS_SECONDS`."
+    def __init__(self, tasks: list[Task], stream=None):
+        self.waiting, self.stream, self.shown = list(tasks), stream or sys.stderr, 0
+        self.lock, self.stopped = threading.Lock(), threading.Event()
+        self.thread = threading.Thread(target=self._loop, name='pymc_toolkit-progress', daemon=True)
+
+    def lines(self) -> list[str]:
+        "A line per task with a nutpie run sampling now: client/fleet, fit, stage, bar, draws, seconds."
+        running = ((t, read_progress(t.progress_path)['running']) for t in self.waiting)
+        return [f"  {t.client_id}/{t.fleet}: {progress_text(p)}" for t, p in running if p]
+
+    def say(self, line: str, # logged (INFO) above the live lines
+            task: Task | None = None, # a task that ended: its line goes
+           ):
+        "Log `line` above the live lines, which are then drawn again."
+        with self.lock:
+            if task in self.waiting: self.waiting.remove(task)
+            self._erase()
+            logger.info(line)
+            self._draw()
+
+    def _erase(self):
+        if self.shown: self.stream.write(f'\x1b[{self.shown}F\x1b[J')   # up to the first live line, then clear below
+        self.shown = 0
+
+    def _draw(self):
+        lines = self.lines()
+        if lines: self.stream.write('\n'.join(lines) + '\n')
+        self.shown = len(lines)
+        self.stream.flush()
+
+    def _loop(self):
+        while not self.stopped.wait(PROGRESS_SECONDS):
+            with self.lock: self._erase(); self._draw()
+
+    def __enter__(self): self.thread.start(); return self
+    def __exit__(self, *exc):
+        self.stopped.set(); self.thread.join()
+        with self.lock: self._erase(); self.stream.flush()
+
+def interleaved(tasks: list[Task]) -> list[Task]:
+    "Tasks in the order they are submitted: each client's first fleet, then each client's second, ...: the fleets of one client that share a fit do not start together, so the later one loads it."
+    by_client: dict[str, list[Task]] = {}
+    for t in tasks: by_client.setdefault(t.client_id, []).append(t)
+    rounds = max((len(v) for v in by_client.values()), default=0)
+    return [ts[i] for i in range(rounds) for ts in by_client.values() if i < len(ts)]
 
 GB_PER_WORKER = 3   # a full-size fit of the demo clients peaks near 1.2 GB, a 20-market geo client near 5 GB (03b_geo)
 
@@ -250,6 +332,7 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
               timeout: int | None = None, # seconds a notebook cell may run before the task fails
               retries: int = 2, # times a task is retried when its worker dies
               run_id: str | None = None, # the run's folder name under out_dir/runs (default: the UTC time)
+              live: bool = False, # on a terminal (stderr), a live progress line per fit sampling (`ProgressBoard`)
              ) -> list[dict]:
     "Run every task on Dask in a new run folder, write the run's page and the portfolio (`out_dir/index.html`), return the manifests."
     distributed = import_distributed()
@@ -259,6 +342,7 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
     run_id = new_run_id(out_dir, run_id)
     tasks = tasks_for(clients, out_dir, only, fleets, timeout, run_id)
     start_run(out_dir, run_id, clients.alerts, [(t.client_id, t.fleet) for t in tasks], clients.ids)
+    if force: shutil.rmtree(out_dir / FITS, ignore_errors=True)   # every fit sampled again
     cluster = None
     if scheduler is None:
         n = workers or default_workers()
@@ -267,23 +351,26 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
     client = Client(scheduler or cluster)
     logger.info("Run %s: %d tasks on %s.", run_id, len(tasks), scheduler or f"a local cluster of {len(cluster.workers)} workers")
     manifests, done, failed = [], 0, 0
+    board = ProgressBoard(tasks) if live and sys.stderr.isatty() else None
+    say = board.say if board is not None else (lambda line, task: logger.info(line))
     try:
-        futures = {client.submit(run_task, t, force, pure=False, retries=retries, key=f"{t.client_id}-{t.fleet}-{time.time_ns()}"): t for t in tasks}
-        for future in as_completed(futures):
-            task = futures[future]
-            try: m = future.result()
-            except Exception as e:   # the worker died more often than `retries`: recorded like any failure
-                m = write_manifest(task, {'client_id': task.client_id, 'fleet': task.fleet, 'run_id': run_id, 'status': 'failed',
-                                          'error': _short_error(e), 'finished': utc_now()})
-            manifests.append(m)
-            done, failed = done + (m['status'] == 'success'), failed + (m['status'] != 'success')
-            state = 'skipped (unchanged)' if m.get('skipped') else m['status']
-            running = min(sum(len(v) for v in client.processing().values()), sum(client.nthreads().values()))
-            logger.info("%s %s/%s: %s%s", progress_line(done, failed, running, len(tasks)),
-                        task.client_id, task.fleet, state, f" - {m.get('error')}" if m['status'] != 'success' else '')
+        futures = {client.submit(run_task, t, force, pure=False, retries=retries, key=f"{t.client_id}-{t.fleet}-{time.time_ns()}"): t
+                   for t in interleaved(tasks)}
+        with board or contextlib.nullcontext():
+            for future in as_completed(futures):
+                task = futures[future]
+                try: m = future.result()
+                except Exception as e:   # the worker died more often than `retries`: recorded like any failure
+                    m = write_manifest(task, {'client_id': task.client_id, 'fleet': task.fleet, 'run_id': run_id, 'status': 'failed',
+                                              'error': _short_error(e), 'finished': utc_now()})
+                manifests.append(m)
+                done, failed = done + (m['status'] == 'success'), failed + (m['status'] != 'success')
+                running = min(sum(len(v) for v in client.processing().values()), sum(client.nthreads().values()))
+                say(f"{progress_line(done, failed, running, len(tasks))} {task.client_id}/{task.fleet}: {task_outcome(m)}", task)
     finally:
         client.close()
         if cluster is not None: cluster.close()
+    FitStore(out_dir / FITS).prune(FIT_DAYS)
     atomic_write_text(run_folder(out_dir, run_id) / 'index.html', index_html(manifests, f'pymc_toolkit run {run_id}', root='../../'))
     finish_run(out_dir, run_id)
     write_portfolio(out_dir)

@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             print(page)
             return 0
         manifests = run_batch(args.clients, args.out, only=args.only, fleets=args.fleets, force=args.force,
-                              scheduler=args.scheduler, workers=args.workers, timeout=args.timeout, retries=args.retries, run_id=args.run_id)
+                              scheduler=args.scheduler, workers=args.workers, timeout=args.timeout, retries=args.retries, run_id=args.run_id,
+                              live=True)
         failed = [m for m in manifests if m['status'] != 'success']
         print(f"{len(manifests) - len(failed)} of {len(manifests)} tasks succeeded; portfolio: {Path(args.out) / 'index.html'}")
         for m in failed: print(f"FAILED {m['client_id']}/{m['fleet']}: {m.get('error')}", file=sys.stderr)

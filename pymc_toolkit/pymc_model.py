@@ -5,6 +5,7 @@
 # %% ../nbs/03_pymc_model.ipynb #6d0bde5a
 from __future__ import annotations
 import copy, importlib, json, logging, os, time
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,8 @@ from .sampling import (DEFAULT_SAMPLER, SharedSampling, check_sampler_settings, 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'CI_PROB', 'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'lazy_method', 'PymcModel', 'internal_name',
-           'ToolkitMMM', 'total_over_geos', 'interval', 'is_spend_channel', 'summary_table']
+__all__ = ['logger', 'FIT_STORE', 'CI_PROB', 'VARIABLE_ALIASES', 'TARGET_SCALE_VARIABLES', 'lazy_method', 'PymcModel',
+           'internal_name', 'ToolkitMMM', 'total_over_geos', 'interval', 'is_spend_channel', 'summary_table']
 
 # %% ../nbs/03_pymc_model.ipynb #81f66321
 def lazy_method(module: str, # the module of pymc_toolkit that holds the function, e.g. 'fleets'
@@ -229,6 +230,8 @@ def built_mmm(self: PymcModel, config: ClientConfig | None = None, # data to bui
             mmm.add_cost_per_target_calibration(X, pd.DataFrame(rows), name_prefix='roas_prior', target_column='roas', target_per_cost=True)
     return mmm
 
+FIT_STORE: ContextVar = ContextVar('pymc_toolkit_fit_store', default=None)  # set by `fit_store.keeping_fits`
+
 def total_over_geos(draws: xr.DataArray) -> xr.DataArray:
     "`draws` summed over the markets when it has a 'geo' dimension (a geo client's total), else as it is."
     return draws.sum(GEO_DIM) if GEO_DIM in draws.dims else draws
@@ -253,8 +256,18 @@ def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progres
     "Sample the posterior and the in-sample posterior predictive; compute the diagnostics."
     s = {**self.sampler, **sampler_overrides}
     check_sampler_settings(**s)
-    X, y = self.model_inputs()
     engine = (shared if shared is not None else SharedSampling()) if s['nuts_sampler'] == 'nutpie' else None
+    store = FIT_STORE.get()   # fits kept by what makes them (`03c_fit_store`): a fit sampled before is loaded, not sampled again
+    if store is None: self._sample_posterior(s, engine, retry, progressbar, posterior_predictive)
+    else: store.fit(self, s, retry, engine, lambda: self._sample_posterior(s, engine, retry, progressbar, posterior_predictive))
+    self._log_diagnostics()
+    logger.info("Sampling completed.")
+    return self
+
+@patch
+def _sample_posterior(self: PymcModel, s: dict, engine: SharedSampling | None, retry: bool, progressbar: bool, posterior_predictive: bool):
+    "Sample the posterior with settings `s` (through `engine` with nutpie), draw `y_fit` if asked, set the diagnostics."
+    X, y = self.model_inputs()
     logger.info("Sampling %s's MMM using %d chains, %d draws, and %d tuning steps (%s).", self.client_id, s['chains'],
                 s['draws'], s['tune'], s['nuts_sampler'])
     start = time.perf_counter()
@@ -272,9 +285,6 @@ def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progres
         self.fit_seconds, self._y_fit_seed = time.perf_counter() - start, s['random_seed']
         if posterior_predictive: self._draw_y_fit()
     self.diagnostics = {**diag, 'fit_seconds': self.fit_seconds, **run}
-    self._log_diagnostics()
-    logger.info("Sampling completed.")
-    return self
 
 
 @patch

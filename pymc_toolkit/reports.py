@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_reports.ipynb #56300213
 from __future__ import annotations
-import contextlib, copy, html, importlib.metadata, importlib.util, io, json, logging, os, re, shutil, subprocess, sys, tempfile, time
+import contextlib, copy, html, importlib.metadata, importlib.util, io, json, logging, os, re, shutil, subprocess, tempfile, time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ from .fleets import FleetResult, HoldoutFleet, _json_default, holdout_fleet, pro
 from .forecast_fleet import forecast_fleet
 from .pymc_model import PymcModel, total_over_geos
 from .recovery_fleet import recovery_fleet
+from .sampling import ProgressFile, reporting_progress
+from .fit_store import keeping_fits
 from .stability_fleet import stability_fleet
 
 logger = logging.getLogger(__name__)
@@ -131,7 +133,8 @@ def health_section(result) -> str:
                f"{'' if ok else '<ul>' + ''.join(f'<li>{esc(x)}</li>' for x in reasons) + '</ul>'}</div>")
     cols = ['draws', 'divergences', 'max_tree_depth', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail', 'fit_seconds']
     diag = pd.DataFrame([{**{k: d.get(k) for k in cols}, 'retried for': '; '.join(d.get('retried_for') or []),
-                          'stopped early': f"at {d['draws']} of {r.options.get('draws')} draws" if d.get('stopped_early') else ''}
+                          'stopped early': f"at {d['draws']} of {r.options.get('draws')} draws" if d.get('stopped_early') else '',
+                          'fit store': f"loaded {d['loaded_from_store'][:12]}" if d.get('loaded_from_store') else ''}
                          for r in results for d in r.diagnostics])
     diag.index = [f"fit {i + 1}" for i in range(len(diag))]
     return f"<h2>Health</h2>{verdict}<h3>Sampler diagnostics</h3>{table_html(diag)}"
@@ -413,6 +416,8 @@ def fleet_report(kind: str, # fleet kind
                  sampler: dict | None = None, # sampler settings
                  save_dir: str = '', # where to save the fleet run here (optional)
                  summary_path: str = '', # where to write the fleet's summary as JSON (optional)
+                 progress_path: str = '', # where the fits report their progress as they sample (`ProgressFile`, optional)
+                 fits_dir: str = '', # a fit store shared with other fleets: fits sampled once, loaded after (`03c_fit_store`, optional)
                 ) -> None:
     "Run (or load) a fleet and display its report: the body of every fleet notebook."
     from IPython.display import HTML, display
@@ -421,7 +426,8 @@ def fleet_report(kind: str, # fleet kind
     with captured_log() as log:
         if fleet_dir: result = load_result(fleet_dir)
         else:
-            result = run_fleet(kind, model_from_client(client or DEMO_CLIENT, sampler), fleet_options)
+            with reporting_progress(ProgressFile(progress_path) if progress_path else None), keeping_fits(fits_dir or None):
+                result = run_fleet(kind, model_from_client(client or DEMO_CLIENT, sampler), fleet_options)
             if save_dir: result.save(save_dir)
     if summary_path: atomic_write_text(summary_path, json.dumps({**result.summary(), **headline_figures(kind, result)}, indent=1, default=_json_default))
     display(HTML(report_sections(result, time.perf_counter() - start, log.getvalue())))
@@ -507,6 +513,8 @@ def run_report(kind: str, # fleet kind
                fleet_dir: str | Path = '', # show a saved fleet instead of running it
                save_fleet: bool = False, # keep the fleet's results in out_dir/<client>/<kind>/
                timeout: int | None = None, # seconds a notebook cell may run
+               progress_path: str | Path = '', # where the fits report their progress (`ProgressFile`; read by `pymc-toolkit run`)
+               fits_dir: str | Path = '', # a fit store shared by a batch's fleets (`03c_fit_store`)
               ) -> Path:
     "Execute the fleet notebook for a client with papermill and render its HTML report; return the HTML path."
     import papermill as pm
@@ -517,7 +525,8 @@ def run_report(kind: str, # fleet kind
     folder.mkdir(parents=True, exist_ok=True)
     executed, page = folder / f'{kind}.ipynb', folder / f'{kind}.html'
     params = {'fleet_dir': str(Path(fleet_dir).resolve()) if fleet_dir else '', 'client': client, 'fleet_options': fleet_options or {}, 'sampler': sampler or {},
-              'save_dir': str(folder / kind) if save_fleet else '', 'summary_path': str(folder / f'{kind}.summary.json')}
+              'save_dir': str(folder / kind) if save_fleet else '', 'summary_path': str(folder / f'{kind}.summary.json'),
+              'progress_path': str(progress_path), 'fits_dir': str(Path(fits_dir).resolve()) if fits_dir else ''}
     tmp = folder / f'.{kind}.running.ipynb'
     try:
         with private_kernel() as config:

@@ -4,8 +4,10 @@
 
 # %% ../nbs/02a_sampling.ipynb #8127bc1c
 from __future__ import annotations
-import ctypes, dataclasses, logging, math, os, threading, time, warnings
+import ctypes, dataclasses, json, logging, math, os, sys, threading, time, warnings
 from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -15,17 +17,19 @@ import pymc as pm
 from pymc.backends.arviz import patch_nutpie_idata
 from threadpoolctl import threadpool_limits
 
+from .demo_data import atomic_write_text
 from .priors import PriorConfigError
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR',
-           'WARM_TUNE', 'WARM_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION', 'ADAPTATIONS',
-           'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log', 'sampler_diagnostics',
-           'convergence_problems', 'retry_reasons', 'compile_options', 'baseline_rows', 'Decorrelation', 'same_graph',
-           'drawn', 'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished',
-           'SharedSampling']
+           'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION',
+           'ADAPTATIONS', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log', 'sampler_diagnostics',
+           'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink', 'reporting_progress',
+           'RunProgress', 'plural', 'progress_text', 'TerminalProgress', 'ProgressFile', 'read_progress',
+           'compile_options', 'baseline_rows', 'Decorrelation', 'same_graph', 'drawn', 'common_draws',
+           'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -119,6 +123,108 @@ def retry_reasons(diag: dict, # output of `sampler_diagnostics`
     "Why a fit sized to converge (chains x draws at least twice the ESS threshold) should be sampled again; empty if not."
     sized = diag['chains'] * diag['draws'] >= 2 * CONVERGENCE_THRESHOLDS['min_ess_bulk']
     return convergence_problems(diag) if sized else []
+
+# %% ../nbs/02a_sampling.ipynb #eee8fb0b
+PROGRESS_SECONDS = 1.0  # a sink hears of a run at most this often while it samples (and always at its end)
+_progress_sink: ContextVar[Any] = ContextVar('pymc_toolkit_progress', default=None)
+
+class ProgressSink:
+    "Where the engine reports the progress of its runs: numbers the fits; subclasses say what `report` does with each report."
+    def __init__(self): self.fits, self.kept = 0, []
+    def new_fit(self) -> int:
+        "The number of the fit that starts now (1, 2, ... within this sink)."
+        self.fits += 1
+        return self.fits
+    def report(self, progress: dict): raise NotImplementedError
+    def fit_kept(self, fit: int, # the fit's number in this sink
+                 key: str, # what makes it (`fit_store.fit_key`)
+                 how: str, # 'sampled' (and stored) or 'loaded' (sampled before, by this task or another)
+                ):
+        "Record where fit `fit` is kept in a fit store (`03c_fit_store`)."
+        self.kept.append({'fit': fit, 'key': key, 'how': how})
+
+def progress_sink() -> ProgressSink | None:
+    "The sink of the enclosing `reporting_progress` block (None outside one)."
+    return _progress_sink.get()
+
+@contextmanager
+def reporting_progress(sink: ProgressSink | None, # where every nutpie run in the block reports (None: nowhere)
+                      ):
+    "Within the block, the engine's runs report their progress to `sink` (this thread and the chains' threads it starts)."
+    token = _progress_sink.set(sink)
+    try: yield sink
+    finally: _progress_sink.reset(token)
+
+class RunProgress:
+    "nutpie's `progress_callback` for one run: reports to a sink at most every `PROGRESS_SECONDS`, and once at its `end`."
+    def __init__(self, sink: ProgressSink, fit: int, stage: str):
+        self.sink, self.fit, self.stage = sink, fit, stage
+        self.started, self.last, self.latest = None, -math.inf, (0, 0)   # the clock starts at nutpie's first call
+
+    def __call__(self, progress: list):
+        "nutpie's callback: `progress` holds a `ChainProgress` per chain."
+        self.latest = (sum(p.finished_draws for p in progress), sum(p.total_draws for p in progress))
+        if self.started is None: self.started = time.perf_counter()
+        if time.perf_counter() - self.last >= PROGRESS_SECONDS:
+            self.last = time.perf_counter()
+            self._report(*self.latest, finished=False)
+
+    def end(self, idata: xr.DataTree, # the run's draws (fewer than asked when it stopped once converged)
+            tune: int, draws: int, # tuning steps and draws per chain it was asked for
+           ):
+        "Report the run's end: every chain's tuning and kept draws, and the divergences among the kept draws."
+        stats = idata.sample_stats
+        chains, kept = int(stats.sizes['chain']), int(stats.sizes['draw'])
+        self._report(chains * (tune + kept), chains * (tune + draws), finished=True, draws=chains * kept,
+                     divergences=int(stats['diverging'].sum()) if 'diverging' in stats else 0)
+
+    def _report(self, done: int, total: int, finished: bool, **more):
+        report = {'fit': self.fit, 'stage': self.stage, 'done': int(done), 'total': int(total),
+                  'seconds': round(time.perf_counter() - (self.started or time.perf_counter()), 1), 'finished': finished, **more}
+        try: self.sink.report(report)
+        except Exception as e: logger.warning("Could not report the fit's progress (%s: %s); sampling goes on.", type(e).__name__, e)
+
+def plural(n: int, word: str) -> str:
+    "`n` and `word`, with an s unless `n` is 1."
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+def progress_text(p: dict, # one report of a run (`RunProgress`)
+                  width: int = 20, # characters of the bar
+                 ) -> str:
+    "One line: the bar and draws of a run in progress, or what a run that ended drew."
+    if p['finished']:
+        return (f"fit {p['fit']} ({p['stage']}): {p['draws']:,} draws in {p['seconds']:.0f} s, {plural(p['divergences'], 'divergence')}"
+                + (" (stopped once converged)" if p['done'] < p['total'] else ''))
+    filled = int(width * p['done'] / max(p['total'], 1))
+    return (f"fit {p['fit']} ({p['stage']}) [{'#' * filled}{'.' * (width - filled)}] {p['done']:,}/{p['total']:,} draws, {p['seconds']:.0f} s"
+            + (", finishing" if p['done'] >= p['total'] else ''))  # draws done; the trace is being put together
+
+class TerminalProgress(ProgressSink):
+    "Progress on a terminal: one line redrawn in place while a run samples, kept when it ends."
+    def __init__(self, stream=None): super().__init__(); self.stream = stream or sys.stderr
+    def report(self, p: dict):
+        self.stream.write('\r\x1b[2K' + progress_text(p) + ('\n' if p['finished'] else ''))
+        self.stream.flush()
+
+class ProgressFile(ProgressSink):
+    "Progress kept in a JSON file, replaced whole at each report: the run sampling now and every run that ended."
+    def __init__(self, path: str | Path):
+        super().__init__()
+        self.path, self.ended, self.running, self.lock = Path(path), [], None, threading.Lock()
+    def report(self, p: dict):
+        with self.lock:  # the chains' thread and the fit's thread both report
+            if p['finished']: self.ended.append(p)
+            self.running = None if p['finished'] else p
+            self._write()
+    def fit_kept(self, fit: int, key: str, how: str):
+        with self.lock: super().fit_kept(fit, key, how); self._write()
+    def _write(self):
+        atomic_write_text(self.path, json.dumps({'running': self.running, 'ended': self.ended, 'kept': self.kept}))
+
+def read_progress(path: str | Path) -> dict:
+    "What a `ProgressFile` holds (nothing running and nothing ended when the file is missing or unreadable)."
+    try: return {'kept': [], **json.loads(Path(path).read_text())}
+    except (OSError, ValueError): return {'running': None, 'ended': [], 'kept': []}
 
 # %% ../nbs/02a_sampling.ipynb #54f9a862
 WARM_TUNE = 150
@@ -295,30 +401,38 @@ class SharedSampling:
                retry: bool = True, # sample again from its own posterior if the draws miss the thresholds (see `retry_reasons`)
               ) -> xr.DataTree:
         "`model`'s posterior (free parameters, sample stats, constant and observed data), as `pm.sample` returns nutpie's."
-        idata = self._run(model, chains, draws, tune, target_accept, random_seed, progressbar)
+        sink = progress_sink()
+        self._progress = (sink, sink.new_fit() if sink is not None else 0)  # where this fit's runs report, and its number there
+        idata = self._run(model, chains, draws, tune, target_accept, random_seed, progressbar, 'sampling')
         reasons = retry_reasons(sampler_diagnostics(idata, self.free_names)) if retry else []
         if reasons:
             draws, target_accept = RETRY_DRAWS_FACTOR * draws, max(target_accept, RETRY_TARGET_ACCEPT)
             logger.warning("The fit missed the convergence thresholds (%s): sampling again from its posterior, %d draws per "
                            "chain at target_accept %.2f; the first run's draws are discarded.", '; '.join(reasons), draws, target_accept)
-            with self.restarted(): idata = self._run(model, chains, draws, tune, target_accept, random_seed, progressbar)
+            with self.restarted(): idata = self._run(model, chains, draws, tune, target_accept, random_seed, progressbar, 'retry')
         self.sampled_with['retried_for'] = reasons
         return idata
 
-    def _run(self, model, chains, draws, tune, target_accept, seed, progressbar) -> xr.DataTree:
+    def _run(self, model, chains, draws, tune, target_accept, seed, progressbar, stage) -> xr.DataTree:
         "One nutpie run: compiled through the cache, warm or in two stages, stopped once converged if asked."
         import nutpie
         warm, tune = self.ready, self.tune(tune)
         logger.info("nutpie: %d chains x %d draws after %d tuning steps%s.", chains, draws, tune,
                     ", starting from the previous posterior" if warm else '')
         compiled = self._compile(nutpie.compile_pymc_model, model)
-        start = time.perf_counter()
+        start, progress = time.perf_counter(), self._run_progress(stage)
         idata = self._sample(nutpie.sample, nutpie.compile_pymc_model, compiled, chains=chains, draws=draws, tune=tune,
                              target_accept=target_accept, seed=seed, cores=min(chains, os.cpu_count() or 1),
-                             save_warmup=False, store_unconstrained=True, progress_bar=progressbar)
+                             save_warmup=False, store_unconstrained=True, progress_bar=progressbar, progress_callback=progress)
+        if progress is not None: progress.end(idata, self._main_tune, draws)
         patch_nutpie_idata(idata, model, sampling_time=time.perf_counter() - start)  # PyMC's own finish of a nutpie trace
         self.sampled_with.update(tune=tune, warm_start=warm)
         return self._keep_draws(idata)
+
+    def _run_progress(self, stage: str) -> RunProgress | None:
+        "The progress callback of a run of the current fit (None outside `reporting_progress`)."
+        sink, fit = getattr(self, '_progress', (None, 0))
+        return RunProgress(sink, fit, stage) if sink is not None else None
 
     @property
     def ready(self) -> bool: return self.warm_start and self.previous is not None
@@ -407,6 +521,7 @@ class SharedSampling:
             decorrelated = self._decorrelation is not None
             target_accept = kwargs['target_accept'] = max(kwargs['target_accept'], WARM_TARGET_ACCEPT) if decorrelated else kwargs['target_accept']
             self.sampled_with = {'target_accept': target_accept, 'decorrelated': decorrelated, 'stopped_early': False}
+            self._main_tune = kwargs['tune']  # the last stage's tuning (a cold fit's second stage tunes `warm_tune` steps)
             if self.stop_when_converged: return self._until_converged(sample, compiled, kwargs)
             return sample(compiled, **kwargs)
         finally:
@@ -446,8 +561,10 @@ class SharedSampling:
     def _pilot(self, sample, compiled, kwargs: dict) -> tuple[Any, dict]:
         "Sample a short pilot, learn the decorrelation from its draws; the wrapped model and settings of the main stage."
         pilot_tune, start = self.pilot_tune(kwargs['tune']), time.perf_counter()
+        progress = self._run_progress('pilot')
         pilot = sample(compiled, **{**kwargs, 'tune': pilot_tune, 'draws': self.pilot_draws, 'save_warmup': False,
-                                    'store_unconstrained': True, 'progress_callback': None})
+                                    'store_unconstrained': True, 'progress_callback': progress})
+        if progress is not None: progress.end(pilot, pilot_tune, self.pilot_draws)
         draws = pilot.sample_stats['unconstrained_draw'].to_numpy()
         logger.info("Pilot stage: %d tuning steps and %d draws per chain in %.1f s.", pilot_tune, self.pilot_draws, time.perf_counter() - start)
         return self._decorrelated(compiled, draws.reshape(-1, draws.shape[-1])), {**kwargs, 'tune': self.warm_tune}
