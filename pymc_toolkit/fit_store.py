@@ -55,7 +55,8 @@ class FitStore:
             if self.has(key):
                 try:
                     self.load_into(model, key, engine, sampler)
-                    return self._kept(key, 'loaded', new_fit=True)
+                    self._kept(key, 'loaded', new_fit=True)
+                    return
                 except Exception as e:   # a damaged entry is sampled again and replaced
                     logger.warning("Could not load the stored fit %s (%s: %s); sampling it again.", key[:12], type(e).__name__, e)
             sample()

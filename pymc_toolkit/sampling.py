@@ -393,6 +393,7 @@ class SharedSampling:
         self.jobs: list = []  # the fleet's other work (callables), done while the next fit samples
         self.job_errors: list[Exception] = []  # what those jobs raised, to be raised in the fleet's thread
         self._layout = self._decorrelation = None
+        self._progress, self._main_tune = (None, 0), 0  # the current fit's progress sink and number; its last stage's tuning
 
     def sample(self, model: pm.Model, # the PyMC model to sample (its data frozen in, as PyMC-Marketing hands it over)
                chains: int, draws: int, tune: int, target_accept: float, # as for `pm.sample`
@@ -431,7 +432,7 @@ class SharedSampling:
 
     def _run_progress(self, stage: str) -> RunProgress | None:
         "The progress callback of a run of the current fit (None outside `reporting_progress`)."
-        sink, fit = getattr(self, '_progress', (None, 0))
+        sink, fit = self._progress
         return RunProgress(sink, fit, stage) if sink is not None else None
 
     @property
