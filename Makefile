@@ -12,13 +12,21 @@ export OMP_NUM_THREADS ?= 1
 
 setup: $(STAMP)
 
-# Quiet: setuptools' notice that an editable install points at this folder is silenced (it is what -e means).
+# The pinned requirements are installed by uv (pinned below: same packages and versions as pip installs, in ~15 s
+# instead of ~3.5 min on 2 cores); where uv cannot be installed, pip does it. Quiet: setuptools' notice that an
+# editable install points at this folder is silenced (it is what -e means).
+UV := uv==0.13.9
 $(STAMP): requirements.txt requirements-development.txt setup.py settings.ini
 	@py=$$(tools/find-python) || exit 1; \
 	  echo "Using $$py ($$($$py --version))"; \
 	  [ -x $(BIN)/python ] || $$py -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q -r requirements-development.txt -e .
+	@if $(BIN)/python -m pip install -q "$(UV)" 2>/dev/null; then \
+	  $(BIN)/uv pip install -q --python $(BIN)/python --upgrade pip -r requirements-development.txt -e .; \
+	else \
+	  echo "uv could not be installed: installing with pip (a few minutes)"; \
+	  $(BIN)/python -m pip install -q --upgrade pip && \
+	  PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install -q -r requirements-development.txt -e .; \
+	fi
 	touch $(STAMP)
 
 # The main job on the bundled demo batch: a full-size fit of the demo client (its intercept and ROAS printed),

@@ -352,7 +352,8 @@ def budget_fleet(model: PymcModel, # model whose settings and data to use (reuse
                  **sampler, # sampler overrides (force a refit)
                 ) -> FleetResult:
     "Fit on all weeks, recommend a budget, and stress-test it: its uplift's posterior, the same plan under refits with other seeds, the channels at a bound."
-    money, weeks = check_money(model), check_weeks(weeks)
+    check_money(model)  # raises if no channel is money
+    weeks = check_weeks(weeks)
     if isinstance(refits, bool) or not isinstance(refits, (int, np.integer)) or refits < 0:
         raise BudgetError(f"refits={refits!r} must be an integer >= 0.")
     if not isinstance(min_probability, (int, float)) or not 0 < min_probability < 1:

@@ -50,12 +50,13 @@ class FitStore:
             sample: Callable[[], None], # samples `model` (what `fit` does without a store)
            ):
         "Load `model`'s fit if the store has it (waiting for a process that samples it now); else claim, sample and save it."
-        key = fit_key(model, sampler, retry)
+        key, sink = fit_key(model, sampler, retry), progress_sink()
+        fits_before = sink.fits if sink is not None else 0
         with self.claimed(key):
             if self.has(key):
                 try:
                     self.load_into(model, key, engine, sampler)
-                    self._kept(key, 'loaded', new_fit=True)
+                    self._kept(key, 'loaded', fits_before)
                     return
                 except Exception as e:   # a damaged entry is sampled again and replaced
                     logger.warning("Could not load the stored fit %s (%s: %s); sampling it again.", key[:12], type(e).__name__, e)
@@ -64,7 +65,7 @@ class FitStore:
             except OSError as e:   # the store only saves work: the fit itself is done and goes on
                 logger.warning("Could not keep fit %s in the fit store %s (%s); the fit goes on.", key[:12], self.folder, e)
                 return
-            self._kept(key, 'sampled', new_fit=False)
+            self._kept(key, 'sampled', fits_before)
 
     def has(self, key: str) -> bool: return (self.path(key) / 'config.json').exists()
 
@@ -100,9 +101,10 @@ class FitStore:
             engine.previous, engine.previous_layout = np.load(self.path(key) / 'unconstrained.npy'), (n_dim, tuple(names))
         logger.info("Loaded %s's fit %s from the fit store in %.1f s.", model.client_id, key[:12], time.perf_counter() - start)
 
-    def _kept(self, key: str, how: str, new_fit: bool):
-        sink = progress_sink()
-        if sink is not None: sink.fit_kept(sink.new_fit() if new_fit else sink.fits, key, how)
+    def _kept(self, key: str, how: str, fits_before: int):
+        "Tell the progress sink how fit `key` was kept: as the fit the engine numbered since `fits_before`, else as a new fit."
+        sink = progress_sink()   # nutpie fits are numbered by the engine as they start; a loaded fit, or one by another sampler, is not
+        if sink is not None: sink.fit_kept(sink.fits if sink.fits > fits_before else sink.new_fit(), key, how)
 
     @contextmanager
     def claimed(self, key: str):

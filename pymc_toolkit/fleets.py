@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_fleets.ipynb #452a9f23
 from __future__ import annotations
-import functools, json, logging, os, shutil, tempfile
+import functools, json, logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from pprint import pformat

@@ -6,7 +6,6 @@
 from __future__ import annotations
 import logging
 
-import numpy as np
 import pandas as pd
 
 from .client_config import ClientDataError
