@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib, copy, hashlib, inspect, json, logging, os, shutil, sys, threading, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 __all__ = ['logger', 'TOP_KEYS', 'CLIENT_KEYS', 'DEFAULT_KEYS', 'SAMPLER_KEYS', 'TYPES', 'FITS', 'FIT_DAYS', 'GB_PER_WORKER',
            'ClientsFileError', 'ClientsFile', 'load_clients', 'file_sha256', 'Task', 'tasks_for', 'read_manifest',
            'previous_result', 'write_manifest', 'run_task', 'task_fits', 'fits_text', 'task_outcome', 'progress_line',
-           'ProgressBoard', 'interleaved', 'default_workers', 'import_distributed', 'run_batch']
+           'ProgressBoard', 'interleaved', 'default_workers', 'import_distributed', 'local_cluster', 'submit_in_order',
+           'run_batch']
 
 # %% ../nbs/10_batch.ipynb #0fdf6d92
 class ClientsFileError(ClientDataError):
@@ -160,12 +161,12 @@ class Task:
 
 def tasks_for(clients: ClientsFile, out_dir: str | Path, only: list[str] | None = None, fleets: list[str] | None = None,
               timeout: int | None = None, run_id: str = '') -> list[Task]:
-    "Tasks of every client (or `only` these) and each of its fleets (or `fleets` among them)."
+    "Tasks of every client (or `only` these) and each of its fleets (or `fleets` among them), their folders absolute (a report runs in its own)."
     unknown = set(only or []) - set(clients.ids)
     if unknown: raise ClientsFileError(f"--only names unknown client(s) {sorted(unknown)}; the file has {clients.ids}.")
     bad = set(fleets or []) - set(FLEETS)
     if bad: raise ClientsFileError(f"--fleets names unknown fleet(s) {sorted(bad)}; choose from {', '.join(FLEETS)}.")
-    return [Task(c, f, str(out_dir), timeout, run_id) for c in clients.clients if not only or c['client_id'] in only
+    return [Task(c, f, str(Path(out_dir).resolve()), timeout, run_id) for c in clients.clients if not only or c['client_id'] in only
             for f in c['fleets'] if not fleets or f in fleets]
 
 # %% ../nbs/10_batch.ipynb #ba3c5b1f
@@ -322,6 +323,27 @@ def import_distributed():
     with dask.config.set({'logging.distributed': level}): import distributed
     return distributed
 
+def local_cluster(workers: int, # worker processes, one thread each
+                 ):
+    "A Dask cluster on this machine that gives a worker its next task only when it is free, so tasks start in the order submitted."
+    distributed = import_distributed()
+    import dask
+    with dask.config.set({'distributed.scheduler.worker-saturation': 1.0}):   # the default (1.1) hands each worker two
+        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host='127.0.0.1',
+                                        dashboard_address=':0', silence_logs=logging.WARNING)
+
+def submit_in_order(client, # a `distributed.Client`
+                    fn: Callable, # called as fn(item, **kwargs) on a worker
+                    items: list, # one task each, in the order they should start
+                    retries: int = 0, # times a task is retried when its worker dies
+                    **kwargs, # passed to every call of `fn`
+                   ) -> dict:
+    "Submit every item at once, as one group of tasks that the scheduler queues and starts in this order; {future: item}."
+    stamp = time.time_ns()   # keys unique on a shared scheduler, one task group (the name before the numbers)
+    futures = client.map(fn, items, key=[f"pymc_toolkit-task-{i}-{stamp}" for i in range(len(items))], pure=False,
+                         retries=retries, **kwargs)
+    return dict(zip(futures, items))
+
 def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
               out_dir: str | Path, # where reports, manifests and index.html go
               only: list[str] | None = None, # run only these clients
@@ -336,7 +358,6 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
              ) -> list[dict]:
     "Run every task on Dask in a new run folder, write the run's page and the portfolio (`out_dir/index.html`), return the manifests."
     distributed = import_distributed()
-    Client, LocalCluster, as_completed = distributed.Client, distributed.LocalCluster, distributed.as_completed
     clients = clients if isinstance(clients, ClientsFile) else load_clients(clients)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     run_id = new_run_id(out_dir, run_id)
@@ -345,19 +366,16 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
     if force: shutil.rmtree(out_dir / FITS, ignore_errors=True)   # every fit sampled again
     cluster = None
     if scheduler is None:
-        n = workers or default_workers()
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host='127.0.0.1',
-                               dashboard_address=':0', silence_logs=logging.WARNING)
-    client = Client(scheduler or cluster)
+        cluster = local_cluster(workers or default_workers())
+    client = distributed.Client(scheduler or cluster)
     logger.info("Run %s: %d tasks on %s.", run_id, len(tasks), scheduler or f"a local cluster of {len(cluster.workers)} workers")
     manifests, done, failed = [], 0, 0
     board = ProgressBoard(tasks) if live and sys.stderr.isatty() else None
     say = board.say if board is not None else (lambda line, task: logger.info(line))
     try:
-        futures = {client.submit(run_task, t, force, pure=False, retries=retries, key=f"{t.client_id}-{t.fleet}-{time.time_ns()}"): t
-                   for t in interleaved(tasks)}
+        futures = submit_in_order(client, run_task, interleaved(tasks), retries=retries, force=force)
         with board or contextlib.nullcontext():
-            for future in as_completed(futures):
+            for future in distributed.as_completed(futures):
                 task = futures[future]
                 try: m = future.result()
                 except Exception as e:   # the worker died more often than `retries`: recorded like any failure

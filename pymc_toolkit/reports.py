@@ -526,7 +526,7 @@ def run_report(kind: str, # fleet kind
     executed, page = folder / f'{kind}.ipynb', folder / f'{kind}.html'
     params = {'fleet_dir': str(Path(fleet_dir).resolve()) if fleet_dir else '', 'client': client, 'fleet_options': fleet_options or {}, 'sampler': sampler or {},
               'save_dir': str(folder / kind) if save_fleet else '', 'summary_path': str(folder / f'{kind}.summary.json'),
-              'progress_path': str(progress_path), 'fits_dir': str(Path(fits_dir).resolve()) if fits_dir else ''}
+              'progress_path': str(Path(progress_path).resolve()) if progress_path else '', 'fits_dir': str(Path(fits_dir).resolve()) if fits_dir else ''}
     tmp = folder / f'.{kind}.running.ipynb'
     try:
         with private_kernel() as config:
