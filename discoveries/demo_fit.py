@@ -7,8 +7,9 @@ sampler settings, and prints the convergence diagnostics, the intercept's summar
 contribution and ROAS table, next to the truth the demo data was simulated from.
 
 Run: `make demo`, or `python discoveries/demo_fit.py [--draws N --tune N --chains N --sampler NAME --fits FOLDER]`.
-With `--fits out/fits` (as `make demo` runs it) the fit is kept in the demo batch's fit store: the batch's forecast
-fleet, which fits the same model on the same weeks, loads it instead of sampling it again, and a second run loads it.
+With `--fits out/fits` (as `make demo` runs it, after the demo batch) the fit comes from the demo batch's fit store:
+the batch's forecast fleet fits the same model on the same weeks with the same seed, so this loads its fit; without it
+in the store the fit is sampled here and kept there.
 Exit code: 0 when the fit converged, 3 when it ran but did not converge (the diagnostics say why).
 """
 import argparse, logging, sys
