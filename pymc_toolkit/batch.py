@@ -12,20 +12,19 @@ from typing import Any, Callable
 import yaml
 
 from .client_config import ClientDataError
-from .demo_data import atomic_write_text
+from .demo_data import atomic_write_text, read_json
 from .fit_store import FitStore
 from .portfolio import RUNS, check_alerts, finish_run, index_html, new_run_id, run_folder, start_run, utc_now, write_portfolio
 from .reports import FLEETS, MODEL_OPTIONS, package_versions, run_report, safe_name
-from .sampling import PROGRESS_SECONDS, plural, progress_text, read_progress
+from .sampling import PROGRESS_SECONDS, plural, progress_text, read_progress, text_bar
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'TOP_KEYS', 'CLIENT_KEYS', 'DEFAULT_KEYS', 'SAMPLER_KEYS', 'TYPES', 'FITS', 'FIT_DAYS', 'GB_PER_WORKER',
-           'ClientsFileError', 'ClientsFile', 'load_clients', 'file_sha256', 'Task', 'tasks_for', 'read_manifest',
-           'previous_result', 'write_manifest', 'run_task', 'task_fits', 'fits_text', 'task_outcome', 'progress_line',
-           'ProgressBoard', 'interleaved', 'default_workers', 'import_distributed', 'local_cluster', 'submit_in_order',
-           'run_batch']
+           'ClientsFileError', 'ClientsFile', 'load_clients', 'file_sha256', 'Task', 'tasks_for', 'previous_result',
+           'write_manifest', 'run_task', 'task_fits', 'fits_text', 'task_outcome', 'progress_line', 'ProgressBoard',
+           'interleaved', 'default_workers', 'import_distributed', 'local_cluster', 'submit_in_order', 'run_batch']
 
 # %% ../nbs/10_batch.ipynb #0fdf6d92
 class ClientsFileError(ClientDataError):
@@ -170,19 +169,14 @@ def tasks_for(clients: ClientsFile, out_dir: str | Path, only: list[str] | None 
             for f in c['fleets'] if not fleets or f in fleets]
 
 # %% ../nbs/10_batch.ipynb #ba3c5b1f
-def read_manifest(path: Path) -> dict | None:
-    "A task's manifest, or None when it is missing or unreadable."
-    try: return json.loads(path.read_text())
-    except (OSError, ValueError): return None
-
 def previous_result(task: Task, # the task in this run
                     inputs: str, # its inputs hash
                    ) -> dict | None:
     "The newest manifest of an earlier run in which this task succeeded with the same inputs and whose report is still there."
     found = []
     for path in (Path(task.out_dir) / RUNS).glob(f'*/{safe_name(task.client_id)}/{task.fleet}.manifest.json'):
-        old, run = read_manifest(path), path.parent.parent.name
-        if run == task.run_id or not old or old.get('status') != 'success' or old.get('inputs_hash') != inputs: continue
+        (old, _), run = read_json(path), path.parent.parent.name
+        if run == task.run_id or not isinstance(old, dict) or old.get('status') != 'success' or old.get('inputs_hash') != inputs: continue
         made = old.get('result_run') or run
         if (run_folder(task.out_dir, made) / task.client_id / old.get('report', f'{task.fleet}.html')).exists():
             found.append((path.stat().st_mtime, {**old, 'result_run': made}))
@@ -254,8 +248,7 @@ def _short_error(e: BaseException) -> str:
 # %% ../nbs/10_batch.ipynb #e26b5791
 def progress_line(done: int, failed: int, running: int, total: int, width: int = 30) -> str:
     "A text progress bar: tasks done, failed and running out of the total."
-    filled = int(width * (done + failed) / max(total, 1))
-    return f"[{'#' * filled}{'.' * (width - filled)}] {done + failed}/{total}  done {done}  failed {failed}  running {running}"
+    return f"{text_bar(done + failed, total, width)} {done + failed}/{total}  done {done}  failed {failed}  running {running}"
 
 class ProgressBoard:
     "Live lines on a terminal while a batch runs: one per task whose fit is sampling, redrawn every `PROGRESS_SECONDS`."

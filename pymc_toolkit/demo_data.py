@@ -8,6 +8,7 @@ import json, logging, os, shutil, tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,8 @@ __all__ = ['logger', 'DEMO_CHANNELS', 'DEMO_CONTROLS', 'SECOND_CLIENT', 'DEMO_TA
            'GEO_CLIENT', 'GEO_COLUMN', 'GEO_LIFT_TESTS', 'ChannelPlan', 'flighting', 'geometric_adstock',
            'simulate_media', 'simulate_controls', 'unobserved_demand', 'media_multiplier', 'DemoClient',
            'simulate_demo_client', 'round_floats', 'true_weekly_contribution', 'simulate_lift_tests', 'geo_names',
-           'simulate_geo_client', 'geo_view', 'simulate_geo_lift_tests', 'atomic_write_text', 'atomic_folder',
-           'write_demo_client', 'load_demo_client', 'assert_close_json', 'assert_same_client_data']
+           'simulate_geo_client', 'geo_view', 'simulate_geo_lift_tests', 'atomic_write_text', 'read_json',
+           'atomic_folder', 'write_demo_client', 'load_demo_client', 'assert_close_json', 'assert_same_client_data']
 
 # %% ../nbs/00_demo_data.ipynb #69a559a5
 @dataclass(frozen=True)
@@ -358,6 +359,13 @@ def atomic_write_text(path: str | Path, # file to write
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+def read_json(path: str | Path, # a JSON file another process writes (atomically), or has not written yet
+             ) -> tuple[Any, str | None]:
+    "The file's content and None, or None and what is wrong with it ('is missing', 'is unreadable (...)')."
+    try: return json.loads(Path(path).read_text(encoding='utf-8')), None
+    except FileNotFoundError: return None, 'is missing'
+    except (OSError, ValueError) as e: return None, f'is unreadable ({type(e).__name__})'
 
 @contextmanager
 def atomic_folder(path: str | Path, # folder to write (replaced if it exists)

@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from .client_config import ClientDataError
-from .demo_data import atomic_write_text
+from .demo_data import atomic_write_text, read_json
 from .reports import REPORT_CSS, esc, figure_html, safe_name, start_report
 
 logger = logging.getLogger(__name__)
@@ -99,24 +99,18 @@ class Run:
     manifests: dict = field(default_factory=dict)   # (client_id, fleet) -> manifest
     problems: list[str] = field(default_factory=list)
 
-def _read_json(path: Path) -> tuple[Any, str | None]:
-    "A JSON file's content, or None and what is wrong with it."
-    try: return json.loads(path.read_text(encoding='utf-8')), None
-    except FileNotFoundError: return None, 'is missing'
-    except (OSError, ValueError) as e: return None, f'is unreadable ({type(e).__name__})'
-
 def _mtime(path: Path) -> str: return utc_now(path.stat().st_mtime)
 
 def read_run(folder: Path) -> Run:
     "A run's folder, read without failing: a missing or broken file becomes one of the run's problems."
-    info, err = _read_json(folder / RUN_FILE)
+    info, err = read_json(folder / RUN_FILE)
     ok = isinstance(info, dict)
     run = Run(folder.name, (info.get('started') if ok else None) or _mtime(folder), info.get('finished') if ok else None,
               thresholds(info.get('alerts') if ok and not check_alerts(info.get('alerts')) else None),
               list(info.get('clients') or []) if ok else [], problems=[] if ok else [f"{RUN_FILE} {err or 'is not a mapping'}"])
     if ok and not run.finished: run.problems.append('the run did not finish (it stopped part-way, or is still running)')
     for path in sorted(folder.glob('*/*.manifest.json')):
-        m, err = _read_json(path)
+        m, err = read_json(path)
         where = f"{path.parent.name}/{path.name}"
         if not isinstance(m, dict) or not {'client_id', 'fleet', 'status'} <= set(m):
             run.problems.append(f"{where} {err or 'is not a task manifest'}"); continue

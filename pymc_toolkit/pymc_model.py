@@ -177,12 +177,19 @@ class ToolkitMMM(MMM):
         "The PyMC model the sampler sees: PyMC-Marketing's, with data and dims frozen into the graph."
         return self._get_sampling_model()
 
+    def shared_curve_parameters(self, model: pm.Model) -> list[str]:
+        "A geo model's adstock and saturation parameters with one value per channel, which every market's curve shares (none for a national one)."
+        if not self.dims: return []
+        names = {*self.adstock.variable_mapping.values(), *self.saturation.variable_mapping.values()}
+        return [rv.name for rv in model.free_RVs if rv.name in names and tuple(model.named_vars_to_dims.get(rv.name) or ()) == ('channel',)]
+
     def _fit_mcmc(self, sampler_kwargs: dict) -> xr.DataTree:
         "Sample with `engine`, then compute the deterministics as PyMC-Marketing does after nutpie; without one, as PyMC-Marketing does."
         if self.engine is None: return super()._fit_mcmc(sampler_kwargs)
         model, k = self.sampling_model(), sampler_kwargs
         idata = self.engine.sample(model, chains=k['chains'], draws=k['draws'], tune=k['tune'], target_accept=k['target_accept'],
-                                   random_seed=k.get('random_seed'), progressbar=bool(k.get('progressbar')), retry=k.get('retry', True))
+                                   random_seed=k.get('random_seed'), progressbar=bool(k.get('progressbar')), retry=k.get('retry', True),
+                                   decorrelate=self.shared_curve_parameters(model))
         with model: pm.compute_deterministics(idata, extend_dataset=True, progressbar=False)
         return idata
 

@@ -490,7 +490,7 @@ def safe_name(name: str, what: str = 'client id') -> str:
 
 @contextlib.contextmanager
 def private_kernel():
-    "Kernel settings whose sockets are files in a folder of this call alone (IPC), removed afterwards."
+    "Kernel settings whose sockets are files in a folder of this call alone (IPC), removed afterwards; the kernel's own log quiet."
     # Over TCP the kernel manager picks free ports and the kernel binds them a moment later; two reports started at once
     # on one machine (two Dask workers) can take the same port, and one kernel dies ("Address already in use").
     # Socket files in a private folder cannot collide, and the kernel has no reason to warn about unencrypted TCP.
@@ -498,6 +498,9 @@ def private_kernel():
     with tempfile.TemporaryDirectory(prefix='pmt-kernel-') as d:   # short path: a socket path must stay under ~100 characters
         config = Config()
         config.KernelManager.transport, config.KernelManager.ip = 'ipc', str(Path(d) / 'k')
+        # jupyter_client interrupts a kernel before shutting it down; one still handling a message then logs "KeyboardInterrupt
+        # caught in kernel" on the batch's terminal. A notebook's errors are in the notebook (and the manifest), not that log.
+        config.NotebookClient.extra_arguments = ['--IPKernelApp.log_level=CRITICAL']
         yield config
 
 def template_path(kind: str) -> Path:

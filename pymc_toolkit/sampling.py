@@ -8,7 +8,7 @@ import ctypes, dataclasses, json, logging, math, os, sys, threading, time, warni
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import xarray as xr
@@ -17,7 +17,7 @@ import pymc as pm
 from pymc.backends.arviz import patch_nutpie_idata
 from threadpoolctl import threadpool_limits
 
-from .demo_data import atomic_write_text
+from .demo_data import atomic_write_text, read_json
 from .priors import PriorConfigError
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,12 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR',
            'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION',
-           'ADAPTATIONS', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log', 'sampler_diagnostics',
-           'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink', 'reporting_progress',
-           'RunProgress', 'plural', 'progress_text', 'TerminalProgress', 'ProgressFile', 'read_progress',
-           'compile_options', 'baseline_rows', 'Decorrelation', 'same_graph', 'drawn', 'common_draws',
-           'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
+           'ADAPTATIONS', 'RIDGE_SHARE', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
+           'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink',
+           'reporting_progress', 'RunProgress', 'text_bar', 'plural', 'progress_text', 'TerminalProgress',
+           'ProgressFile', 'read_progress', 'compile_options', 'baseline_rows', 'explained_share', 'decorrelated_rows',
+           'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds', 'first_stop_check',
+           'next_stop_check', 'finished', 'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -184,6 +185,14 @@ class RunProgress:
         try: self.sink.report(report)
         except Exception as e: logger.warning("Could not report the fit's progress (%s: %s); sampling goes on.", type(e).__name__, e)
 
+def text_bar(done: float, # work done
+             total: float, # all the work
+             width: int = 20, # characters inside the brackets
+            ) -> str:
+    "A text progress bar: `[#####.....]`."
+    filled = min(width, int(width * done / max(total, 1)))
+    return f"[{'#' * filled}{'.' * (width - filled)}]"
+
 def plural(n: int, word: str) -> str:
     "`n` and `word`, with an s unless `n` is 1."
     return f"{n:,} {word}{'' if n == 1 else 's'}"
@@ -195,8 +204,7 @@ def progress_text(p: dict, # one report of a run (`RunProgress`)
     if p['finished']:
         return (f"fit {p['fit']} ({p['stage']}): {p['draws']:,} draws in {p['seconds']:.0f} s, {plural(p['divergences'], 'divergence')}"
                 + (" (stopped once converged)" if p['done'] < p['total'] else ''))
-    filled = int(width * p['done'] / max(p['total'], 1))
-    return (f"fit {p['fit']} ({p['stage']}) [{'#' * filled}{'.' * (width - filled)}] {p['done']:,}/{p['total']:,} draws, {p['seconds']:.0f} s"
+    return (f"fit {p['fit']} ({p['stage']}) {text_bar(p['done'], p['total'], width)} {p['done']:,}/{p['total']:,} draws, {p['seconds']:.0f} s"
             + (", finishing" if p['done'] >= p['total'] else ''))  # draws done; the trace is being put together
 
 class TerminalProgress(ProgressSink):
@@ -223,8 +231,8 @@ class ProgressFile(ProgressSink):
 
 def read_progress(path: str | Path) -> dict:
     "What a `ProgressFile` holds (nothing running and nothing ended when the file is missing or unreadable)."
-    try: return {'kept': [], **json.loads(Path(path).read_text())}
-    except (OSError, ValueError): return {'running': None, 'ended': [], 'kept': []}
+    held, _ = read_json(path)
+    return {'kept': [], **held} if isinstance(held, dict) else {'running': None, 'ended': [], 'kept': []}
 
 # %% ../nbs/02a_sampling.ipynb #54f9a862
 WARM_TUNE = 150
@@ -252,22 +260,48 @@ def baseline_rows(compiled, # a nutpie-compiled PyMC model
             and (tuple(shape) == () or (len(shape) == 1 and n.startswith('intercept_contribution')))  # a geo client's: one per market
             for i in range(s.start, s.stop)]
 
+RIDGE_SHARE = 0.9  # a named parameter is decorrelated when the others explain this share of its variance (chance alone: ~dims/draws)
+
+def explained_share(draws: np.ndarray, # unconstrained draws, one row per draw
+                    rows: Sequence[int], # coordinates to look at
+                   ) -> np.ndarray:
+    "The share of each row's variance that a least-squares regression on every other coordinate explains."
+    centred = draws - draws.mean(0)
+    def share(r):
+        others = np.delete(np.arange(draws.shape[1]), r)
+        resid = centred[:, r] - centred[:, others] @ np.linalg.lstsq(centred[:, others], centred[:, r], rcond=None)[0]
+        return 1 - resid.var() / centred[:, r].var()
+    return np.array([share(r) for r in rows])
+
+def decorrelated_rows(compiled, # a nutpie-compiled PyMC model
+                      names: Sequence[str] = (), # value variables to decorrelate besides the intercept (a geo client's shared curve parameters)
+                      draws: np.ndarray | None = None, # a previous posterior's unconstrained draws: keep only the named rows on a ridge there
+                     ) -> list[int]:
+    "Positions the engine decorrelates: those of the `names` parameters (on a ridge in `draws`; in the sampler's order), then the intercept's."
+    shape_names, slices, _ = compiled.shape_info
+    named = [i for n, s in zip(shape_names, slices) if n in names and s.stop <= compiled.n_dim for i in range(s.start, s.stop)]
+    if draws is not None: named = [i for i, s in zip(named, explained_share(draws, named)) if s >= RIDGE_SHARE]
+    return named + baseline_rows(compiled)
+
 @dataclasses.dataclass
 class Decorrelation:
-    "Sampling coordinates `z` with `x = mean + z + E z`, where E regresses the `rows` of x on all the other coordinates."
+    "Sampling coordinates `z` with `x = mean + z + E z`: E regresses each of the `rows` on every coordinate but itself and the rows after it."
     mean: np.ndarray # posterior mean of the unconstrained parameters x
     rows: np.ndarray # the decorrelated coordinates
-    coef: np.ndarray # one row per decorrelated coordinate: its regression on the others (zero at `rows`)
+    coef: np.ndarray # one row per decorrelated coordinate: its regression (zero at itself and the rows after it: E E ... = 0, Jacobian 1)
 
     @classmethod
     def from_draws(cls, draws: np.ndarray, # unconstrained draws of a previous posterior, one row per draw
                    rows: list[int], # coordinates to decorrelate from the others
                   ) -> Decorrelation:
-        "Fit the regressions on the previous draws."
+        "Fit the regressions on the previous draws, row by row: each on the other coordinates and the earlier rows' residuals."
         mean, rows = draws.mean(0), np.asarray(rows, dtype=np.int64)
         others, centred = np.setdiff1d(np.arange(draws.shape[1]), rows), draws - draws.mean(0)
-        coef = np.zeros((len(rows), draws.shape[1]))
-        if len(rows): coef[:, others] = np.linalg.lstsq(centred[:, others], centred[:, rows], rcond=None)[0].T
+        coef, z = np.zeros((len(rows), draws.shape[1])), centred.copy()
+        for k, row in enumerate(rows):
+            regressors = np.concatenate([others, rows[:k]])
+            coef[k, regressors] = np.linalg.lstsq(z[:, regressors], centred[:, [row]], rcond=None)[0][:, 0]
+            z[:, [row]] = centred[:, [row]] - z @ coef[k:k + 1].T
         return cls(mean, rows, coef)
 
     def to_x(self, z: np.ndarray) -> np.ndarray:
@@ -277,9 +311,9 @@ class Decorrelation:
         return x
 
     def to_z(self, x: np.ndarray) -> np.ndarray:
-        "The sampling coordinates of the model's unconstrained parameters `x` (E z = E (x - mean), as E E = 0)."
+        "The sampling coordinates of the model's unconstrained parameters `x`: the rows' residuals, in order."
         z = x - self.mean
-        z[..., self.rows] -= z @ self.coef.T
+        for k, row in enumerate(self.rows): z[..., [row]] -= z @ self.coef[k:k + 1].T
         return z
 
     def wrap(self, compiled, # a nutpie-compiled PyMC model (kept alive by the caller: the wrapper calls its functions)
@@ -394,14 +428,17 @@ class SharedSampling:
         self.job_errors: list[Exception] = []  # what those jobs raised, to be raised in the fleet's thread
         self._layout = self._decorrelation = None
         self._progress, self._main_tune = (None, 0), 0  # the current fit's progress sink and number; its last stage's tuning
+        self.decorrelate: tuple[str, ...] = ()  # value variables the current fit decorrelates besides the intercept
 
     def sample(self, model: pm.Model, # the PyMC model to sample (its data frozen in, as PyMC-Marketing hands it over)
                chains: int, draws: int, tune: int, target_accept: float, # as for `pm.sample`
                random_seed: int | None = None, # the same seed gives the same draws
                progressbar: bool = False, # show nutpie's progress bar
                retry: bool = True, # sample again from its own posterior if the draws miss the thresholds (see `retry_reasons`)
+               decorrelate: Sequence[str] = (), # free parameters to decorrelate besides the intercept (`decorrelated_rows`)
               ) -> xr.DataTree:
         "`model`'s posterior (free parameters, sample stats, constant and observed data), as `pm.sample` returns nutpie's."
+        self.decorrelate = tuple(model.rvs_to_values[model[name]].name for name in decorrelate)  # as the sampler names them
         sink = progress_sink()
         self._progress = (sink, sink.new_fit() if sink is not None else 0)  # where this fit's runs report, and its number there
         idata = self._run(model, chains, draws, tune, target_accept, random_seed, progressbar, 'sampling')
@@ -571,11 +608,12 @@ class SharedSampling:
         return self._decorrelated(compiled, draws.reshape(-1, draws.shape[-1])), {**kwargs, 'tune': self.warm_tune}
 
     def _decorrelated(self, compiled, draws: np.ndarray):
-        "`compiled`, sampling the intercept decorrelated as `draws` (unconstrained) show it, its chains starting at them."
-        self._decorrelation = dec = Decorrelation.from_draws(draws, baseline_rows(compiled))
+        "`compiled`, sampling the intercept (and `decorrelate`) decorrelated as `draws` (unconstrained) show it, its chains starting at them."
+        self._decorrelation = dec = Decorrelation.from_draws(draws, decorrelated_rows(compiled, self.decorrelate, draws))
         explained = 1 - dec.to_z(draws)[:, dec.rows].var(0) / draws[:, dec.rows].var(0)
-        logger.info("The intercept is sampled decorrelated from the other parameters, which explain %s of its posterior "
-                    "variance.", ', '.join(f'{r:.0%}' for r in explained) or 'none')
+        shared = len(dec.rows) - len(baseline_rows(compiled))   # the shared curve parameters a geo client's pilot found on a ridge
+        logger.info("The intercept%s sampled decorrelated from the other parameters, which explain %s of their posterior variance.",
+                    f" and {plural(shared, 'shared curve parameter')} are" if shared else ' is', ', '.join(f'{r:.0%}' for r in explained) or 'none')
         return dec.wrap(dataclasses.replace(compiled, initial_point_func=self._start_points(draws)))
 
     def _start_points(self, draws: np.ndarray):
