@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from .pymc_model import FIT_STORE, PymcModel
-from .sampling import SharedSampling, progress_sink
+from .sampling import SharedSampling, fit_number, numbered_fit, progress_sink
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +50,12 @@ class FitStore:
             sample: Callable[[], None], # samples `model` (what `fit` does without a store)
            ):
         "Load `model`'s fit if the store has it (waiting for a process that samples it now); else claim, sample and save it."
-        key, sink = fit_key(model, sampler, retry), progress_sink()
-        fits_before = sink.fits if sink is not None else 0
-        with self.claimed(key):
+        key = fit_key(model, sampler, retry)
+        with numbered_fit(), self.claimed(key):   # one fit, sampled or loaded: one number in the progress sink
             if self.has(key):
                 try:
                     self.load_into(model, key, engine, sampler)
-                    self._kept(key, 'loaded', fits_before)
+                    self._kept(key, 'loaded')
                     return
                 except Exception as e:   # a damaged entry is sampled again and replaced
                     logger.warning("Could not load the stored fit %s (%s: %s); sampling it again.", key[:12], type(e).__name__, e)
@@ -65,7 +64,7 @@ class FitStore:
             except OSError as e:   # the store only saves work: the fit itself is done and goes on
                 logger.warning("Could not keep fit %s in the fit store %s (%s); the fit goes on.", key[:12], self.folder, e)
                 return
-            self._kept(key, 'sampled', fits_before)
+            self._kept(key, 'sampled')
 
     def has(self, key: str) -> bool: return (self.path(key) / 'config.json').exists()
 
@@ -101,10 +100,10 @@ class FitStore:
             engine.previous, engine.previous_layout = np.load(self.path(key) / 'unconstrained.npy'), (n_dim, tuple(names))
         logger.info("Loaded %s's fit %s from the fit store in %.1f s.", model.client_id, key[:12], time.perf_counter() - start)
 
-    def _kept(self, key: str, how: str, fits_before: int):
-        "Tell the progress sink how fit `key` was kept: as the fit the engine numbered since `fits_before`, else as a new fit."
-        sink = progress_sink()   # nutpie fits are numbered by the engine as they start; a loaded fit, or one by another sampler, is not
-        if sink is not None: sink.fit_kept(sink.fits if sink.fits > fits_before else sink.new_fit(), key, how)
+    def _kept(self, key: str, how: str):
+        "Tell the progress sink how the fit being made (`fit_number`) was kept: as fit `key`, sampled or loaded."
+        sink = progress_sink()
+        if sink is not None: sink.fit_kept(fit_number(), key, how)
 
     @contextmanager
     def claimed(self, key: str):

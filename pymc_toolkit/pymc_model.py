@@ -20,8 +20,8 @@ from .demo_data import atomic_folder
 from .lift_tests import check_roas_priors, mmm_lift_tests
 from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick, priors_from_dict,
                                  priors_to_dict, resolve_priors)
-from .sampling import (DEFAULT_SAMPLER, SharedSampling, check_sampler_settings, convergence_problems, sampler_diagnostics,
-                                   single_threaded_blas, warnings_to_log)
+from .sampling import (DEFAULT_SAMPLER, SharedSampling, check_sampler_settings, convergence_problems, numbered_fit,
+                                   sampler_diagnostics, single_threaded_blas, warnings_to_log)
 
 logger = logging.getLogger(__name__)
 
@@ -265,8 +265,9 @@ def fit(self: PymcModel, progressbar: bool = False, # show the sampler's progres
     check_sampler_settings(**s)
     engine = (shared if shared is not None else SharedSampling()) if s['nuts_sampler'] == 'nutpie' else None
     store = FIT_STORE.get()   # fits kept by what makes them (`03c_fit_store`): a fit sampled before is loaded, not sampled again
-    if store is None: self._sample_posterior(s, engine, retry, progressbar, posterior_predictive)
-    else: store.fit(self, s, retry, engine, lambda: self._sample_posterior(s, engine, retry, progressbar, posterior_predictive))
+    with numbered_fit():      # one number for the fit's sampling runs and its fit-store record
+        if store is None: self._sample_posterior(s, engine, retry, progressbar, posterior_predictive)
+        else: store.fit(self, s, retry, engine, lambda: self._sample_posterior(s, engine, retry, progressbar, posterior_predictive))
     self._log_diagnostics()
     logger.info("Sampling completed.")
     return self

@@ -27,10 +27,10 @@ __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS
            'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION',
            'ADAPTATIONS', 'RIDGE_SHARE', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
            'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink',
-           'reporting_progress', 'RunProgress', 'text_bar', 'plural', 'progress_text', 'TerminalProgress',
-           'ProgressFile', 'read_progress', 'compile_options', 'baseline_rows', 'explained_share', 'decorrelated_rows',
-           'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds', 'first_stop_check',
-           'next_stop_check', 'finished', 'SharedSampling']
+           'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural', 'progress_text',
+           'TerminalProgress', 'ProgressFile', 'read_progress', 'compile_options', 'baseline_rows', 'explained_share',
+           'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds',
+           'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -156,6 +156,23 @@ def reporting_progress(sink: ProgressSink | None, # where every nutpie run in th
     try: yield sink
     finally: _progress_sink.reset(token)
 
+_fit_number: ContextVar[int | None] = ContextVar('pymc_toolkit_fit_number', default=None)
+
+def fit_number() -> int:
+    "The number of the fit being made: the enclosing `numbered_fit`'s, else a new one in the progress sink (0 without a sink)."
+    number = _fit_number.get()
+    if number is None:
+        sink = progress_sink()
+        number = sink.new_fit() if sink is not None else 0
+    return number
+
+@contextmanager
+def numbered_fit():
+    "Within the block, one fit: its sampling runs and its fit-store record share one `fit_number` (`PymcModel.fit` opens it)."
+    token = _fit_number.set(fit_number())
+    try: yield _fit_number.get()
+    finally: _fit_number.reset(token)
+
 class RunProgress:
     "nutpie's `progress_callback` for one run: reports to a sink at most every `PROGRESS_SECONDS`, and once at its `end`."
     def __init__(self, sink: ProgressSink, fit: int, stage: str):
@@ -280,7 +297,7 @@ def decorrelated_rows(compiled, # a nutpie-compiled PyMC model
     "Positions the engine decorrelates: those of the `names` parameters (on a ridge in `draws`; in the sampler's order), then the intercept's."
     shape_names, slices, _ = compiled.shape_info
     named = [i for n, s in zip(shape_names, slices) if n in names and s.stop <= compiled.n_dim for i in range(s.start, s.stop)]
-    if draws is not None: named = [i for i, s in zip(named, explained_share(draws, named)) if s >= RIDGE_SHARE]
+    if draws is not None: named = [i for i, share in zip(named, explained_share(draws, named)) if share >= RIDGE_SHARE]
     return named + baseline_rows(compiled)
 
 @dataclasses.dataclass
@@ -439,8 +456,7 @@ class SharedSampling:
               ) -> xr.DataTree:
         "`model`'s posterior (free parameters, sample stats, constant and observed data), as `pm.sample` returns nutpie's."
         self.decorrelate = tuple(model.rvs_to_values[model[name]].name for name in decorrelate)  # as the sampler names them
-        sink = progress_sink()
-        self._progress = (sink, sink.new_fit() if sink is not None else 0)  # where this fit's runs report, and its number there
+        self._progress = (progress_sink(), fit_number())  # where this fit's runs report, and its number there
         idata = self._run(model, chains, draws, tune, target_accept, random_seed, progressbar, 'sampling')
         reasons = retry_reasons(sampler_diagnostics(idata, self.free_names)) if retry else []
         if reasons:
