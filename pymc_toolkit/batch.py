@@ -252,7 +252,8 @@ def progress_line(done: int, failed: int, running: int, total: int, width: int =
 
 class ProgressBoard:
     "Live lines on a terminal while a batch runs: one per task whose fit is sampling, redrawn every `PROGRESS_SECONDS`."
-    def __init__(self, tasks: list[Task], stream=None):
+    def __init__(self, tasks: list[Task], # what it watches: a `Task`, or anything with `client_id`, `fleet` and `progress_path`
+                 stream=None):
         self.waiting, self.stream, self.shown = list(tasks), stream or sys.stderr, 0
         self.lock, self.stopped = threading.Lock(), threading.Event()
         self.thread = threading.Thread(target=self._loop, name='pymc_toolkit-progress', daemon=True)

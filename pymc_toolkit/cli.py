@@ -4,18 +4,19 @@
 
 # %% ../nbs/11_cli.ipynb #d7c7f97c
 from __future__ import annotations
-import argparse, logging, sys
+import argparse, contextlib, logging, sys
 from pathlib import Path
+from types import SimpleNamespace
 
-from .batch import ClientsFileError, load_clients, run_batch
+from .batch import ClientsFileError, ProgressBoard, fits_text, load_clients, run_batch, task_fits
 from .client_config import ClientDataError
 from .portfolio import status_text, write_portfolio
-from .reports import FLEETS, model_from_client, run_report
+from .reports import FLEETS, model_from_client, run_report, safe_name
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'parser', 'check_client', 'main']
+__all__ = ['logger', 'parser', 'check_client', 'report_fleet', 'main']
 
 # %% ../nbs/11_cli.ipynb #3f056cd4
 def parser() -> argparse.ArgumentParser:
@@ -57,6 +58,21 @@ def check_client(client: dict) -> str | None:
           + (f", {len(tests)} lift tests" if tests is not None else ''))
     return None
 
+def report_fleet(fleet: str, # one of `FLEETS`
+                 out: str | Path, # output folder: the report goes to out/<client>/<fleet>.html
+                 client: dict, # one client of a clients file (`load_clients`)
+                ) -> tuple[Path, str]:
+    "Run one fleet of one client into its report, with a live line per fit on a terminal; the page, and what its fits drew."
+    progress = Path(out).resolve() / safe_name(client['client_id']) / f'.{fleet}.progress.json'
+    watched = SimpleNamespace(client_id=client['client_id'], fleet=fleet, progress_path=progress)   # what a board reads of a task
+    try:
+        with ProgressBoard([watched]) if sys.stderr.isatty() else contextlib.nullcontext():
+            page = run_report(fleet, out, client=client, fleet_options=client['fleets'].get(fleet), sampler=client.get('sampler'),
+                              progress_path=progress)
+        fits = task_fits(watched)
+    finally: progress.unlink(missing_ok=True)
+    return page, fits_text(fits['fits'], fits['fits_kept'])
+
 def main(argv: list[str] | None = None) -> int:
     "Entry point of `pymc-toolkit`; returns the exit code."
     args = parser().parse_args(argv)
@@ -79,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             clients = load_clients(args.clients)
             client = next((c for c in clients.clients if c['client_id'] == args.client), None)
             if client is None: raise ClientsFileError(f"No client '{args.client}' in {args.clients}; it has {clients.ids}.")
-            page = run_report(args.fleet, args.out, client=client, fleet_options=client['fleets'].get(args.fleet), sampler=client.get('sampler'))
+            page, drew = report_fleet(args.fleet, args.out, client)
+            print(f"{args.client}/{args.fleet}: {drew}", file=sys.stderr)
             print(page)
             return 0
         manifests = run_batch(args.clients, args.out, only=args.only, fleets=args.fleets, force=args.force,

@@ -1,0 +1,16 @@
+"""`pymc-toolkit report`: one fleet of one client outside a batch, as a person runs it from a shell."""
+import subprocess, sys
+from pathlib import Path
+
+from test_batch import clients_file
+
+def test_report_prints_what_its_fits_drew_and_the_page(tmp_path):
+    path, out = clients_file(tmp_path, ids=('alpha',)), tmp_path / 'out'
+    cli = Path(sys.executable).parent / 'pymc-toolkit'
+    run = subprocess.run([str(cli), 'report', 'production', '--clients', str(path), '--client', 'alpha', '--out', str(out)],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    page = Path(run.stdout.strip().splitlines()[-1])
+    assert page == (out / 'alpha' / 'production.html').resolve() and page.stat().st_size > 0
+    assert 'alpha/production: 1 fit sampled in' in run.stderr, run.stderr[-3000:]   # the fit reported its runs
+    assert not list((out / 'alpha').glob('.*progress*'))   # the progress file is gone
