@@ -114,9 +114,10 @@ def geo_child(spec: dict) -> dict:
     inside, position, hits = {}, {}, []
     for c in t['channels']:
         spend = sum(t['geo_channel'][g][c]['total_spend'] for g in t['geos'])
-        lo, hi = np.quantile((totals.sel(channel=c).sum('geo') / spend).to_numpy().ravel(), [0.03, 0.97])
+        roas = (totals.sel(channel=c).sum('geo') / spend).to_numpy().ravel()   # the channel's total ROAS, draw by draw
+        lo, hi = np.quantile(roas, [0.03, 0.97])
         inside[c] = bool(lo <= t['channel'][c]['roas'] <= hi)
-        position[c] = float(np.mean((totals.sel(channel=c).sum('geo') / spend).to_numpy() < t['channel'][c]['roas']))
+        position[c] = float(np.mean(roas < t['channel'][c]['roas']))
         for g in t['geos']:
             r = (totals.sel(channel=c, geo=g) / t['geo_channel'][g][c]['total_spend']).to_numpy().ravel()
             lo, hi = np.quantile(r, [0.03, 0.97])
