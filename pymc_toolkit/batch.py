@@ -23,8 +23,9 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'TOP_KEYS', 'CLIENT_KEYS', 'DEFAULT_KEYS', 'SAMPLER_KEYS', 'TYPES', 'FITS', 'FIT_DAYS', 'GB_PER_WORKER',
            'ClientsFileError', 'ClientsFile', 'load_clients', 'file_sha256', 'Task', 'tasks_for', 'previous_result',
-           'write_manifest', 'run_task', 'task_fits', 'fits_text', 'task_outcome', 'progress_line', 'ProgressBoard',
-           'interleaved', 'default_workers', 'import_distributed', 'local_cluster', 'submit_in_order', 'run_batch']
+           'write_manifest', 'run_task', 'task_fits', 'fits_text', 'task_outcome', 'short_error', 'progress_line',
+           'ProgressBoard', 'interleaved', 'default_workers', 'import_distributed', 'local_cluster', 'submit_in_order',
+           'run_batch']
 
 # %% ../nbs/10_batch.ipynb #0fdf6d92
 class ClientsFileError(ClientDataError):
@@ -212,7 +213,7 @@ def run_task(task: Task, force: bool = False) -> dict:
         manifest.update(status='success', report=page.name, summary=summary, error=None)
     except BaseException as e:   # recorded, never lost: a failed task must not stop the others
         if isinstance(e, KeyboardInterrupt): raise
-        manifest.update(status='failed', error=_short_error(e), traceback=traceback.format_exc()[-20_000:],
+        manifest.update(status='failed', error=short_error(e), traceback=traceback.format_exc()[-20_000:],
                         notebook=f'{task.fleet}.ipynb' if (task.folder / f'{task.fleet}.ipynb').exists() else None)
     manifest.update(finished=utc_now(), seconds=round(time.time() - started, 1), skipped=False, **task_fits(task))
     return write_manifest(task, manifest)
@@ -240,7 +241,7 @@ def task_outcome(manifest: dict) -> str:
     if manifest['status'] != 'success': return f"{manifest['status']} - {manifest.get('error')}"
     return f"success ({fits_text(manifest.get('fits', []), manifest.get('fits_kept', []))})"
 
-def _short_error(e: BaseException) -> str:
+def short_error(e: BaseException) -> str:
     "The one line that says what went wrong (for a papermill failure: the notebook's own exception)."
     ename, evalue = getattr(e, 'ename', None), getattr(e, 'evalue', None)
     return f"{ename}: {evalue}" if ename else f"{type(e).__name__}: {e}"
@@ -374,7 +375,7 @@ def run_batch(clients: ClientsFile | str | Path, # clients file (or its path)
                 try: m = future.result()
                 except Exception as e:   # the worker died more often than `retries`: recorded like any failure
                     m = write_manifest(task, {'client_id': task.client_id, 'fleet': task.fleet, 'run_id': run_id, 'status': 'failed',
-                                              'error': _short_error(e), 'finished': utc_now()})
+                                              'error': short_error(e), 'finished': utc_now()})
                 manifests.append(m)
                 done, failed = done + (m['status'] == 'success'), failed + (m['status'] != 'success')
                 running = min(sum(len(v) for v in client.processing().values()), sum(client.nthreads().values()))

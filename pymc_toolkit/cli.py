@@ -8,7 +8,7 @@ import argparse, contextlib, logging, sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from .batch import ClientsFileError, ProgressBoard, fits_text, load_clients, run_batch, task_fits
+from .batch import ClientsFileError, ProgressBoard, fits_text, load_clients, run_batch, short_error, task_fits
 from .client_config import ClientDataError
 from .portfolio import status_text, write_portfolio
 from .reports import FLEETS, model_from_client, run_report, safe_name
@@ -95,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
             clients = load_clients(args.clients)
             client = next((c for c in clients.clients if c['client_id'] == args.client), None)
             if client is None: raise ClientsFileError(f"No client '{args.client}' in {args.clients}; it has {clients.ids}.")
-            page, drew = report_fleet(args.fleet, args.out, client)
+            from papermill.exceptions import PapermillExecutionError
+            try: page, drew = report_fleet(args.fleet, args.out, client)
+            except PapermillExecutionError as e:   # the notebook's own error in one line; the executed notebook shows where
+                kept = Path(args.out).resolve() / safe_name(args.client) / f'{args.fleet}.ipynb'
+                print(f"pymc-toolkit: {args.client}/{args.fleet} failed: {short_error(e)}\n(the notebook, run up to its error: {kept})", file=sys.stderr)
+                return 2 if e.ename == ClientDataError.__name__ else 1
             print(f"{args.client}/{args.fleet}: {drew}", file=sys.stderr)
             print(page)
             return 0
