@@ -24,13 +24,13 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR',
-           'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION',
-           'ADAPTATIONS', 'RIDGE_SHARE', 'check_sampler_settings', 'single_threaded_blas', 'warnings_to_log',
-           'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink',
-           'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural', 'progress_text',
-           'TerminalProgress', 'ProgressFile', 'read_progress', 'compile_options', 'baseline_rows', 'explained_share',
-           'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds',
-           'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
+           'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT', 'GEO_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN',
+           'STOP_MIN_FRACTION', 'ADAPTATIONS', 'RIDGE_SHARE', 'check_sampler_settings', 'single_threaded_blas',
+           'warnings_to_log', 'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink',
+           'progress_sink', 'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural',
+           'progress_text', 'TerminalProgress', 'ProgressFile', 'read_progress', 'compile_options', 'baseline_rows',
+           'decorrelated_target_accept', 'explained_share', 'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn',
+           'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -254,6 +254,7 @@ def read_progress(path: str | Path) -> dict:
 # %% ../nbs/02a_sampling.ipynb #54f9a862
 WARM_TUNE = 150
 WARM_TARGET_ACCEPT = 0.97
+GEO_TARGET_ACCEPT = 0.99  # a geo client's decorrelated stage: fewer retries, less time in all (measured below)
 PILOT_DRAWS = 150
 STOP_MARGIN = 1.25  # a fit that stops early has at least this times the ESS thresholds
 STOP_MIN_FRACTION = 0.25  # ... and at least this fraction of its draws
@@ -276,6 +277,11 @@ def baseline_rows(compiled, # a nutpie-compiled PyMC model
             if n.startswith('intercept') and s.stop <= compiled.n_dim
             and (tuple(shape) == () or (len(shape) == 1 and n.startswith('intercept_contribution')))  # a geo client's: one per market
             for i in range(s.start, s.stop)]
+
+def decorrelated_target_accept(compiled, # a nutpie-compiled PyMC model
+                              ) -> float:
+    "The least `target_accept` of a decorrelated stage: `GEO_TARGET_ACCEPT` for a geo client (one intercept per market), else `WARM_TARGET_ACCEPT`."
+    return GEO_TARGET_ACCEPT if len(baseline_rows(compiled)) > 1 else WARM_TARGET_ACCEPT
 
 RIDGE_SHARE = 0.9  # a named parameter is decorrelated when the others explain this share of its variance (chance alone: ~dims/draws)
 
@@ -573,7 +579,7 @@ class SharedSampling:
             elif self._decorrelation is None and self.pilot_tune(kwargs['tune']):  # its wrapper compiles with numba only,
                 compiled, kwargs = self._pilot(sample, compiled, kwargs)        # under numba's own lock, never beside PyTensor's
             decorrelated = self._decorrelation is not None
-            target_accept = kwargs['target_accept'] = max(kwargs['target_accept'], WARM_TARGET_ACCEPT) if decorrelated else kwargs['target_accept']
+            target_accept = kwargs['target_accept'] = max(kwargs['target_accept'], self.target_floor) if decorrelated else kwargs['target_accept']
             self.sampled_with = {'target_accept': target_accept, 'decorrelated': decorrelated, 'stopped_early': False}
             self._main_tune = kwargs['tune']  # the last stage's tuning (a cold fit's second stage tunes `warm_tune` steps)
             if self.stop_when_converged: return self._until_converged(sample, compiled, kwargs)
@@ -628,6 +634,7 @@ class SharedSampling:
         self._decorrelation = dec = Decorrelation.from_draws(draws, decorrelated_rows(compiled, self.decorrelate, draws))
         explained = 1 - dec.to_z(draws)[:, dec.rows].var(0) / draws[:, dec.rows].var(0)
         shared = len(dec.rows) - len(baseline_rows(compiled))   # the shared curve parameters a geo client's pilot found on a ridge
+        self.target_floor = decorrelated_target_accept(compiled)
         logger.info("The intercept%s sampled decorrelated from the other parameters, which explain %s of their posterior variance.",
                     f" and {plural(shared, 'shared curve parameter')} are" if shared else ' is', ', '.join(f'{r:.0%}' for r in explained) or 'none')
         return dec.wrap(dataclasses.replace(compiled, initial_point_func=self._start_points(draws)))
