@@ -236,10 +236,12 @@ def fits_text(runs: list[dict], # a manifest's `fits`: every nutpie run of the t
     return '; '.join(parts) or 'no nutpie fit reported'
 
 def task_outcome(manifest: dict) -> str:
-    "How a task ended, in words: what its fits drew, that it was skipped, or its error."
+    "How a task ended, in words: what its fits drew and, when its fleet is not healthy, why; that it was skipped; or its error."
     if manifest.get('skipped'): return 'skipped (unchanged)'
     if manifest['status'] != 'success': return f"{manifest['status']} - {manifest.get('error')}"
-    return f"success ({fits_text(manifest.get('fits', []), manifest.get('fits_kept', []))})"
+    summary = manifest.get('summary') or {}
+    verdict = '' if summary.get('healthy', True) else f" - NOT healthy: {'; '.join(summary.get('health_reasons') or ['see its report'])}"
+    return f"success ({fits_text(manifest.get('fits', []), manifest.get('fits_kept', []))}){verdict}"
 
 def short_error(e: BaseException) -> str:
     "The one line that says what went wrong (for a papermill failure: the notebook's own exception)."

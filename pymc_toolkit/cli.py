@@ -108,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                               scheduler=args.scheduler, workers=args.workers, timeout=args.timeout, retries=args.retries, run_id=args.run_id,
                               live=True)
         failed = [m for m in manifests if m['status'] != 'success']
-        print(f"{len(manifests) - len(failed)} of {len(manifests)} tasks succeeded; portfolio: {Path(args.out) / 'index.html'}")
+        unhealthy = [f"{m['client_id']}/{m['fleet']}" for m in manifests if m['status'] == 'success' and not (m.get('summary') or {}).get('healthy', True)]
+        print(f"{len(manifests) - len(failed)} of {len(manifests)} tasks succeeded"
+              + (f", {len(unhealthy)} NOT healthy ({', '.join(unhealthy)}: see their reports)" if unhealthy else '') + f"; portfolio: {Path(args.out) / 'index.html'}")
         for m in failed: print(f"FAILED {m['client_id']}/{m['fleet']}: {m.get('error')}", file=sys.stderr)
         return 1 if failed else 0
     except ClientDataError as e:
