@@ -14,7 +14,7 @@ import yaml
 from .client_config import ClientDataError
 from .demo_data import atomic_write_text, read_json
 from .fit_store import FitStore
-from .portfolio import RUNS, check_alerts, finish_run, index_html, new_run_id, run_folder, start_run, utc_now, write_portfolio
+from .portfolio import RUNS, check_alerts, finish_run, index_html, new_run_id, run_folder, start_run, utc_now, verdict, write_portfolio
 from .reports import FLEETS, MODEL_OPTIONS, package_versions, run_report, safe_name
 from .sampling import PROGRESS_SECONDS, plural, progress_text, read_progress, text_bar
 
@@ -239,9 +239,9 @@ def task_outcome(manifest: dict) -> str:
     "How a task ended, in words: what its fits drew and, when its fleet is not healthy, why; that it was skipped; or its error."
     if manifest.get('skipped'): return 'skipped (unchanged)'
     if manifest['status'] != 'success': return f"{manifest['status']} - {manifest.get('error')}"
-    summary = manifest.get('summary') or {}
-    verdict = '' if summary.get('healthy', True) else f" - NOT healthy: {'; '.join(summary.get('health_reasons') or ['see its report'])}"
-    return f"success ({fits_text(manifest.get('fits', []), manifest.get('fits_kept', []))}){verdict}"
+    reasons = '' if verdict(manifest) == 'healthy' else \
+              f" - NOT healthy: {'; '.join((manifest.get('summary') or {}).get('health_reasons') or ['see its report'])}"
+    return f"success ({fits_text(manifest.get('fits', []), manifest.get('fits_kept', []))}){reasons}"
 
 def short_error(e: BaseException) -> str:
     "The one line that says what went wrong (for a papermill failure: the notebook's own exception)."

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 from .batch import ClientsFileError, ProgressBoard, fits_text, load_clients, run_batch, short_error, task_fits
 from .client_config import ClientDataError
-from .portfolio import status_text, write_portfolio
-from .reports import FLEETS, model_from_client, run_report, safe_name
+from .portfolio import status_text, verdict, write_portfolio
+from .reports import FLEETS, client_folder, model_from_client, run_report
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def report_fleet(fleet: str, # one of `FLEETS`
                  client: dict, # one client of a clients file (`load_clients`)
                 ) -> tuple[Path, str]:
     "Run one fleet of one client into its report, with a live line per fit on a terminal; the page, and what its fits drew."
-    progress = Path(out).resolve() / safe_name(client['client_id']) / f'.{fleet}.progress.json'
+    progress = client_folder(out, client['client_id']) / f'.{fleet}.progress.json'
     watched = SimpleNamespace(client_id=client['client_id'], fleet=fleet, progress_path=progress)   # what a board reads of a task
     try:
         with ProgressBoard([watched]) if sys.stderr.isatty() else contextlib.nullcontext():
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             from papermill.exceptions import PapermillExecutionError
             try: page, drew = report_fleet(args.fleet, args.out, client)
             except PapermillExecutionError as e:   # the notebook's own error in one line; the executed notebook shows where
-                kept = Path(args.out).resolve() / safe_name(args.client) / f'{args.fleet}.ipynb'
+                kept = client_folder(args.out, args.client) / f'{args.fleet}.ipynb'
                 print(f"pymc-toolkit: {args.client}/{args.fleet} failed: {short_error(e)}\n(the notebook, run up to its error: {kept})", file=sys.stderr)
                 return 2 if e.ename == ClientDataError.__name__ else 1
             print(f"{args.client}/{args.fleet}: {drew}", file=sys.stderr)
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                               scheduler=args.scheduler, workers=args.workers, timeout=args.timeout, retries=args.retries, run_id=args.run_id,
                               live=True)
         failed = [m for m in manifests if m['status'] != 'success']
-        unhealthy = [f"{m['client_id']}/{m['fleet']}" for m in manifests if m['status'] == 'success' and not (m.get('summary') or {}).get('healthy', True)]
+        unhealthy = [f"{m['client_id']}/{m['fleet']}" for m in manifests if verdict(m) == 'NOT healthy']
         print(f"{len(manifests) - len(failed)} of {len(manifests)} tasks succeeded"
               + (f", {len(unhealthy)} NOT healthy ({', '.join(unhealthy)}: see their reports)" if unhealthy else '') + f"; portfolio: {Path(args.out) / 'index.html'}")
         for m in failed: print(f"FAILED {m['client_id']}/{m['fleet']}: {m.get('error')}", file=sys.stderr)

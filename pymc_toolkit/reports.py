@@ -36,7 +36,7 @@ __all__ = ['logger', 'FLEETS', 'MODEL_OPTIONS', 'DEMO_CLIENT', 'VERSIONED', 'FLE
            'recovery_section', 'holdout_section', 'stability_section', 'forecast_section', 'budget_section',
            'experiments_section', 'geo_section', 'report_sections', 'captured_log', 'load_result', 'headline_figures',
            'fleet_report', 'quarto_available', 'render_html', 'report_outputs_only', 'network_references', 'safe_name',
-           'private_kernel', 'template_path', 'run_report', 'generate_report']
+           'client_folder', 'private_kernel', 'template_path', 'run_report', 'generate_report']
 
 # %% ../nbs/09_reports.ipynb #378a3027
 FLEETS = {'production': production_fleet, 'holdout': holdout_fleet, 'recovery': recovery_fleet,
@@ -488,6 +488,12 @@ def safe_name(name: str, what: str = 'client id') -> str:
                               f"starting with a letter or digit.")
     return name
 
+def client_folder(out_dir: str | Path, # a report's output folder
+                  client_id: str, # the client's id
+                 ) -> Path:
+    "Where `run_report` writes a client's pages and executed notebooks: out_dir/<client_id>, absolute."
+    return Path(out_dir).resolve() / safe_name(client_id)
+
 @contextlib.contextmanager
 def private_kernel():
     "Kernel settings whose sockets are files in a folder of this call alone (IPC), removed afterwards; the kernel's own log quiet."
@@ -524,7 +530,7 @@ def run_report(kind: str, # fleet kind
     client = dict(client or DEMO_CLIENT)
     if client.get('data') not in (None, 'demo'): client['data'] = str(Path(client['data']).resolve())
     if client.get('lift_tests'): client['lift_tests'] = str(Path(client['lift_tests']).resolve())
-    folder = Path(out_dir).resolve() / safe_name(client.get('client_id', 'client0'))   # absolute: the notebook runs in `folder`
+    folder = client_folder(out_dir, client.get('client_id', 'client0'))   # absolute: the notebook runs in `folder`
     folder.mkdir(parents=True, exist_ok=True)
     executed, page = folder / f'{kind}.ipynb', folder / f'{kind}.html'
     params = {'fleet_dir': str(Path(fleet_dir).resolve()) if fleet_dir else '', 'client': client, 'fleet_options': fleet_options or {}, 'sampler': sampler or {},
