@@ -20,7 +20,7 @@ from .demo_data import atomic_folder
 from .lift_tests import check_roas_priors, mmm_lift_tests
 from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick, priors_from_dict,
                                  priors_to_dict, resolve_priors)
-from .sampling import (DEFAULT_SAMPLER, SharedSampling, check_sampler_settings, convergence_problems, numbered_fit,
+from .sampling import (DEFAULT_SAMPLER, SharedSampling, check_sampler_settings, convergence_problems, forward_kwargs, numbered_fit,
                                    sampler_diagnostics, single_threaded_blas, warnings_to_log)
 
 logger = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ class ToolkitMMM(MMM):
         idata = self.engine.sample(model, chains=k['chains'], draws=k['draws'], tune=k['tune'], target_accept=k['target_accept'],
                                    random_seed=k.get('random_seed'), progressbar=bool(k.get('progressbar')), retry=k.get('retry', True),
                                    decorrelate=self.shared_curve_parameters(model))
-        with model: pm.compute_deterministics(idata, extend_dataset=True, progressbar=False)
+        with model: pm.compute_deterministics(idata, extend_dataset=True, progressbar=False, compile_kwargs=forward_kwargs())
         return idata
 
 @patch
@@ -321,7 +321,7 @@ def _draw_y_fit(self: PymcModel):
     logger.info("Compute y_fit using the model's train data")
     with single_threaded_blas(), warnings_to_log():
         self.mmm.sample_posterior_predictive(self.model_inputs()[0], extend_idata=True, progressbar=False,
-                                             random_seed=getattr(self, '_y_fit_seed', self.sampler['random_seed']))
+                                             random_seed=getattr(self, '_y_fit_seed', self.sampler['random_seed']), compile_kwargs=forward_kwargs())
 
 @patch
 def _require_fit(self: PymcModel):
@@ -473,7 +473,7 @@ def predict_draws(self: PymcModel, new_data: pd.DataFrame, # weeks to predict: d
     X, _ = self.model_inputs(new)
     with single_threaded_blas(), warnings_to_log():
         pp = self.mmm.sample_posterior_predictive(X, extend_idata=False, include_last_observations=bool(follows),
-                                                  progressbar=False, random_seed=self.sampler['random_seed'])
+                                                  progressbar=False, random_seed=self.sampler['random_seed'], compile_kwargs=forward_kwargs())
     draws = (pp['y'] * self.target_scale()).transpose('date', ..., 'sample')
     return draws if by_geo else total_over_geos(draws)
 

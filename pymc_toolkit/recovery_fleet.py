@@ -15,7 +15,7 @@ import xarray as xr
 from .client_config import ClientConfig, ClientDataError
 from .fleets import FleetResult, evaluate, fit_on, health_problems, HEALTH_THRESHOLDS
 from .pymc_model import CI_PROB, PymcModel
-from .sampling import SharedSampling, single_threaded_blas, warnings_to_log
+from .sampling import SharedSampling, forward_kwargs, single_threaded_blas, warnings_to_log
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def draw_truths(pm_model: pm.Model, # a built PyMC model (`PymcModel.built_mmm()
                ) -> xr.DataTree:
     "Prior and prior-predictive draws of a built model."
     with single_threaded_blas(), warnings_to_log():
-        return pm.sample_prior_predictive(draws=n, model=pm_model, random_seed=seed)
+        return pm.sample_prior_predictive(draws=n, model=pm_model, random_seed=seed, compile_kwargs=forward_kwargs())
 
 def truth_at(prior: xr.DataTree, i: int) -> tuple[xr.Dataset, xr.DataArray]:
     "The i-th prior draw's parameters and its simulated (scaled) target, dims (date[, geo])."

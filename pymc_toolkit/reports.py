@@ -22,7 +22,7 @@ from .fleets import FleetResult, HoldoutFleet, _json_default, holdout_fleet, pro
 from .forecast_fleet import forecast_fleet
 from .pymc_model import PymcModel, total_over_geos
 from .recovery_fleet import recovery_fleet
-from .sampling import ProgressFile, reporting_progress
+from .sampling import ProgressFile, forward_kwargs, reporting_progress
 from .fit_store import keeping_fits
 from .stability_fleet import stability_fleet
 
@@ -176,7 +176,8 @@ def response_curves(model: PymcModel, # a fitted model
                    ) -> pd.DataFrame:
     "Posterior-mean weekly contribution against weekly spend per channel, from 0 to 1.5x the largest week (a geo client: every market at the same share of its own largest week, summed)."
     curve = model.mmm.saturation.sample_curve(thinned_posterior(model, 'saturation_', draws), max_value=1.5,
-                                              num_points=points, random_seed=0)
+                                              num_points=points, random_seed=0,
+                                              compile_kwargs=forward_kwargs())
     mean = model.external(curve.mean(('chain', 'draw')) * model.target_scale())
     x_dim = [d for d in mean.dims if d not in ('channel', GEO_DIM)][0]
     mean, rows = total_over_geos(mean), []
@@ -188,7 +189,7 @@ def response_curves(model: PymcModel, # a fitted model
 
 def adstock_decay(model: PymcModel, draws: int = 100) -> pd.DataFrame:
     "Posterior-mean share of a week's effect felt 0, 1, ... lag_max-1 weeks later, per channel."
-    curve = model.mmm.adstock.sample_curve(thinned_posterior(model, 'adstock_', draws), random_seed=0)
+    curve = model.mmm.adstock.sample_curve(thinned_posterior(model, 'adstock_', draws), random_seed=0, compile_kwargs=forward_kwargs())
     mean = model.external(curve.mean(('chain', 'draw')))
     lag_dim = [d for d in mean.dims if d != 'channel'][0]
     return mean.to_dataframe(name='weight').reset_index().rename(columns={lag_dim: 'weeks_after'})

@@ -23,14 +23,15 @@ from .priors import PriorConfigError
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'CONVERGENCE_THRESHOLDS', 'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR',
-           'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT', 'GEO_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN',
-           'STOP_MIN_FRACTION', 'ADAPTATIONS', 'RIDGE_SHARE', 'check_sampler_settings', 'single_threaded_blas',
-           'warnings_to_log', 'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink',
-           'progress_sink', 'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural',
-           'progress_text', 'TerminalProgress', 'ProgressFile', 'read_progress', 'compile_options', 'baseline_rows',
-           'decorrelated_target_accept', 'explained_share', 'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn',
-           'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
+__all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'FORWARD_MODE', 'HARMLESS_WARNINGS', 'CONVERGENCE_THRESHOLDS',
+           'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT',
+           'GEO_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION', 'ADAPTATIONS', 'RIDGE_SHARE',
+           'check_sampler_settings', 'single_threaded_blas', 'forward_kwargs', 'warnings_to_log', 'sampler_diagnostics',
+           'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink', 'reporting_progress', 'fit_number',
+           'numbered_fit', 'RunProgress', 'text_bar', 'plural', 'progress_text', 'TerminalProgress', 'ProgressFile',
+           'read_progress', 'compile_options', 'baseline_rows', 'decorrelated_target_accept', 'explained_share',
+           'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds',
+           'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -63,10 +64,19 @@ def single_threaded_blas():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
 
+# %% ../nbs/02a_sampling.ipynb #8427a750
+FORWARD_MODE = 'FAST_COMPILE'  # PyTensor mode of computations from a fitted posterior (measured above)
+
+def forward_kwargs() -> dict:
+    "The `compile_kwargs` of a computation from a fitted posterior (deterministics, posterior predictive, curves, budget plans)."
+    return {'mode': FORWARD_MODE}
+
 # %% ../nbs/02a_sampling.ipynb #e71f8e71
+HARMLESS_WARNINGS = ('PyTensor could not link to a BLAS installation',)  # numba samples; forward draws need no BLAS (below)
+
 @contextmanager
 def warnings_to_log(log: logging.Logger = logger):
-    "Re-emit every warning raised inside the block as a log record (WARNING level)."
+    "Re-emit every warning raised inside the block as a log record: WARNING level, DEBUG for `HARMLESS_WARNINGS`."
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         try: yield caught
@@ -74,7 +84,9 @@ def warnings_to_log(log: logging.Logger = logger):
             seen = set()
             for w in caught:
                 msg = f"{w.category.__name__}: {w.message}"
-                if msg not in seen: seen.add(msg); log.warning(msg)
+                if msg in seen: continue
+                seen.add(msg)
+                log.log(logging.DEBUG if str(w.message).startswith(HARMLESS_WARNINGS) else logging.WARNING, msg)
 
 # %% ../nbs/02a_sampling.ipynb #d5effcef
 CONVERGENCE_THRESHOLDS = dict(max_r_hat=1.01, min_ess_bulk=400, min_ess_tail=400, max_divergence_rate=0.0)
