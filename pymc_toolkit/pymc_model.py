@@ -472,8 +472,10 @@ def predict_draws(self: PymcModel, new_data: pd.DataFrame, # weeks to predict: d
                               f"or lie inside the fitted weeks; they start on {first_new.date()}.")
     X, _ = self.model_inputs(new)
     with single_threaded_blas(), warnings_to_log():
+        # the target only: a lift test's likelihood indexes the fitted weeks, which new weeks do not hold
         pp = self.mmm.sample_posterior_predictive(X, extend_idata=False, include_last_observations=bool(follows),
-                                                  progressbar=False, random_seed=self.sampler['random_seed'], compile_kwargs=forward_kwargs())
+                                                  var_names=[self.mmm.output_var], progressbar=False,
+                                                  random_seed=self.sampler['random_seed'], compile_kwargs=forward_kwargs())
     draws = (pp['y'] * self.target_scale()).transpose('date', ..., 'sample')
     return draws if by_geo else total_over_geos(draws)
 

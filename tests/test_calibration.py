@@ -78,6 +78,14 @@ def test_a_fleet_fits_the_tests_that_ended_before_its_cut(fleet, client):
     assert tests.date_end.max() >= cut + pd.Timedelta(days=7)          # the fourth ends in the held-out weeks
     assert fleet.model.mmm.idata.posterior['lift_measurements_model_estimated_lift_original_scale'].shape[-1] == 3
 
+def test_a_calibrated_time_varying_model_predicts_its_test_weeks(client):
+    "With time-varying media a lift test's likelihood reads the fitted weeks; predicting new weeks draws the target only."
+    demo, tests = client
+    r = production_fleet(model(demo, tests, time_varying_media=True), test_weeks=4)  # failed: IndexError in the lift test's node
+    draws = r.model.predict_draws(demo.data.iloc[-4:])
+    assert draws.sizes['date'] == 4 and np.isfinite(draws.to_numpy()).all()
+    assert r.frames['test'].shape[0] == 4
+
 def test_roas_before_and_after_and_both_fits_diagnosed(fleet):
     c = fleet.frames['calibration'].set_index('channel')
     assert list(c.index) == CHANNELS and c.loc['brand_search_cost', 'evidence'] == 'lift test'
