@@ -523,10 +523,14 @@ class SharedSampling:
         "Compile the next fits' models in the background, one while each fit of this fleet samples."
         if self.compile_ahead: self.upcoming.extend(builders)
 
+    def _lookup(self, model: pm.Model) -> tuple[tuple, dict, Any]:
+        "`model`'s cache key and compile options, and the compiled model of an earlier fit with the same graph (or None)."
+        key, options = (model.logp(), model.value_vars), compile_options(model)
+        return key, options, next((c for k, o, c in self.compiled if o == repr(options) and same_graph(k, key)), None)
+
     def _cached(self, compile_model, model: pm.Model):
         "The compiled model of an earlier fit with the same graph, or a new compilation."
-        key, options = (model.logp(), model.value_vars), compile_options(model)
-        compiled = next((c for k, o, c in self.compiled if o == repr(options) and same_graph(k, key)), None)
+        key, options, compiled = self._lookup(model)
         if compiled is not None:
             self.reuses += 1
             logger.info("Reusing the compiled model: same graph and data as an earlier fit of this fleet.")
@@ -563,21 +567,26 @@ class SharedSampling:
 
     def _work_beside(self, compile_model):
         "The worker's work while a fit samples: compile the next fit ahead, then do the queued jobs."
-        if self.upcoming: self._compile_upcoming(compile_model, self.upcoming.pop(0))
+        while self.upcoming and not self._compile_upcoming(compile_model, self.upcoming.pop(0)): pass  # the first not yet compiled
         while self.jobs:
             job = self.jobs.pop(0)
             try: job()
             except Exception as e: self.job_errors.append(e)  # raised by `raise_job_errors` in the fleet's thread
 
-    def _compile_upcoming(self, compile_model, build: Callable[[], pm.Model]):
-        "Build the next model and compile it as `sample` will (runs in a worker thread while the current fit samples)."
+    def _compile_upcoming(self, compile_model, build: Callable[[], pm.Model]) -> bool:
+        "Build the next model and compile it as `sample` will (in a worker thread while the current fit samples); False if it was compiled already."
         start = time.perf_counter()
-        try: self._cached(compile_model, build())
+        try:
+            model = build()
+            key, options, compiled = self._lookup(model)
+            if compiled is not None: return False  # e.g. the fit sampling now, when the fit before it came from the fit store
+            self.compiled.append((key, repr(options), compile_model(model, **options)))
         except Exception as e:  # the next fit then builds and compiles in the foreground, and raises there if it must
             logger.warning("Could not compile the next fit ahead (%s: %s); it will compile when it starts.", type(e).__name__, e)
-            return
-        self.compiled_ahead += 1
+            return True
+        self.compiles += 1; self.compiled_ahead += 1
         logger.info("Compiled the next fit's model while sampling, in %.1f s.", time.perf_counter() - start)
+        return True
 
     def _sample(self, sample, compile_model, compiled, **kwargs):
         "nutpie's `sample`: decorrelated (in two stages when cold), with the next upcoming fit compiling and the jobs done meanwhile."
