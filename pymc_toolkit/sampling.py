@@ -535,6 +535,10 @@ class SharedSampling:
             self.reuses += 1
             logger.info("Reusing the compiled model: same graph and data as an earlier fit of this fleet.")
             return compiled
+        return self._compile_new(compile_model, model, key, options)
+
+    def _compile_new(self, compile_model, model: pm.Model, key: tuple, options: dict):
+        "Compile `model` and keep it in the cache under `key` (from `_lookup`)."
         compiled = compile_model(model, **options)
         self.compiled.append((key, repr(options), compiled))
         self.compiles += 1
@@ -580,11 +584,11 @@ class SharedSampling:
             model = build()
             key, options, compiled = self._lookup(model)
             if compiled is not None: return False  # e.g. the fit sampling now, when the fit before it came from the fit store
-            self.compiled.append((key, repr(options), compile_model(model, **options)))
+            self._compile_new(compile_model, model, key, options)
         except Exception as e:  # the next fit then builds and compiles in the foreground, and raises there if it must
             logger.warning("Could not compile the next fit ahead (%s: %s); it will compile when it starts.", type(e).__name__, e)
             return True
-        self.compiles += 1; self.compiled_ahead += 1
+        self.compiled_ahead += 1
         logger.info("Compiled the next fit's model while sampling, in %.1f s.", time.perf_counter() - start)
         return True
 
