@@ -23,6 +23,11 @@ Run by hand, not in CI (several minutes on 2 cores):
     .venv/bin/python benchmarks/bench_fit.py --mode geo --geo-clients big   # 50 geos x 208 weeks x 2 channels: memory
     .venv/bin/python benchmarks/bench_fit.py --mode geo --geo-clients geo --geo-variants toolkit --geo-seeds 1 2 3 4 5 6
                                                                       # coverage: the bundled client's design at other seeds
+    .venv/bin/python benchmarks/bench_fit.py --mode forward          # computations from a fitted posterior (deterministics,
+                                                                      # predictions, curves, a budget plan): PyTensor's default
+                                                                      # numba, as plain PyMC-Marketing runs them, vs the toolkit
+                                                                      # (Python back-end for the draws); empty compile cache, on disk,
+                                                                      # then on a fit one week shorter (new data)
 
 Each configuration runs in its own process, so that peak memory (max RSS of the process and the chain processes
 it starts) and compilation are measured per configuration. PyTensor keeps numba compilations on disk, keyed by the
@@ -36,11 +41,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-def run_child(kind: str, args: dict) -> dict:
-    "Run one configuration in a fresh process and return its measurements."
+def run_child(kind: str, args: dict, env_extra: dict | None = None) -> dict:
+    "Run one configuration in a fresh process (with `env_extra` in its environment) and return its measurements."
     cmd = [sys.executable, __file__, '--child', json.dumps({'kind': kind, **args})]
     # As a user's shell has it: no BLAS thread limits (the toolkit sets its own; plain PyMC-Marketing does not).
     env = {k: v for k, v in os.environ.items() if k not in ('OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'OMP_NUM_THREADS')}
+    env.update(env_extra or {})
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{kind} failed:\n{out.stderr[-4000:]}")
@@ -124,8 +130,47 @@ def geo_child(spec: dict) -> dict:
             hits.append(bool(lo <= t['geo_channel'][g][c]['roas'] <= hi))
     return {**res, 'peak_mb': peak_memory_mb(), 'total_inside': inside, 'truth_quantile': position, 'geo_coverage': float(np.mean(hits))}
 
+FORWARD_STEPS = ('deterministics', 'in-sample predictive', '4 weeks ahead', 'saturation curves', 'adstock curves', 'budget plan')
+
+def forward_fit_child(spec: dict) -> dict:
+    "Fit the demo client on all but its last `spec['drop']` weeks (toolkit defaults) and save the fit to `spec['folder']`."
+    from pymc_toolkit.demo_data import load_demo_client
+    from pymc_toolkit.pymc_model import PymcModel
+    demo = load_demo_client(ROOT / 'data'); t = demo.truth
+    model = PymcModel(demo.data.iloc[:-spec['drop']], t['target'], t['date_column'], t['channels'], t['controls'], time_varying_media=True,
+                      chains=spec['chains'], draws=spec['draws'], tune=spec['tune'], random_seed=spec['seed']).fit()
+    model.save(spec['folder'])
+    return {'fit_s': model.fit_seconds}
+
+def forward_child(spec: dict) -> dict:
+    "Seconds of each computation from the saved fit: with PyTensor's default back-end (numba) throughout, or as the toolkit runs it."
+    import pymc as pm
+    from pymc_toolkit import sampling
+    if spec['backend'] == 'numba': sampling.FORWARD_MODE = 'NUMBA'   # PyTensor's default, as plain PyMC-Marketing compiles
+    from pymc_toolkit.budget import optimize_budget
+    from pymc_toolkit.demo_data import load_demo_client
+    from pymc_toolkit.pymc_model import PymcModel
+    from pymc_toolkit.reports import adstock_decay, response_curves
+    data = load_demo_client(ROOT / 'data').data
+    model, ahead = PymcModel.load(spec['folder']), data.iloc[len(data) - spec['drop']:][:4]   # the 4 weeks after the fit's
+    built = model.sampling_model()
+    free = model.mmm.idata.posterior.to_dataset()[[rv.name for rv in built.free_RVs]]
+    def insample():
+        if 'posterior_predictive' in model.mmm.idata.children: del model.mmm.idata['posterior_predictive']
+        model._draw_y_fit()
+    steps = dict(zip(FORWARD_STEPS, (
+        lambda: pm.compute_deterministics(free, model=built, progressbar=False, compile_kwargs=sampling.forward_kwargs()),
+        insample, lambda: model.predict_draws(ahead), lambda: response_curves(model), lambda: adstock_decay(model),
+        lambda: optimize_budget(model))))
+    seconds = {}
+    for name, step in steps.items():
+        start = time.perf_counter(); step(); seconds[name] = time.perf_counter() - start
+    return {'seconds': seconds, 'mode': sampling.FORWARD_MODE}
+
 def child(spec: dict) -> dict:
     if spec['kind'] == 'geo': return geo_child(spec)
+    if spec['kind'] == 'forward_fit': return forward_fit_child(spec)
+    if spec['kind'] == 'forward': return forward_child(spec)
     if spec['kind'] == 'calibration': return calibration_child(spec)  # a client with experiments: toolkit without / with them, plain with them
     from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
     demo = simulate_demo_client(**other_clients()[spec['client']]) if spec.get('client') else load_demo_client(ROOT / 'data')
@@ -264,7 +309,7 @@ def row(name, r):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--child', help=argparse.SUPPRESS)
-    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration', 'geo'], default='fit')
+    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration', 'geo', 'forward'], default='fit')
     p.add_argument('--geo-clients', nargs='+', default=['geo', 'meridian'], choices=list(GEO_CLIENTS), help="geo mode: the clients fitted")
     p.add_argument('--geo-seeds', type=int, nargs='*', default=[],
                    help="geo mode: also the bundled client's design simulated at these seeds ('sim<seed>'), and the coverage over all")
@@ -321,6 +366,25 @@ def main():
             print(f"{client:10s} ratios: calibrated / uncalibrated toolkit wall x{row_['toolkit_calibrated']['wall_s'] / row_['toolkit_plain']['wall_s']:.2f}; "
                   f"plain PyMC-Marketing calibrated / toolkit calibrated wall x{row_['pmm_calibrated']['wall_s'] / row_['toolkit_calibrated']['wall_s']:.2f}, "
                   f"ESS/s x{row_['toolkit_calibrated']['min_ess_bulk_per_s'] / max(row_['pmm_calibrated']['min_ess_bulk_per_s'], 1e-9):.1f} for the toolkit")
+    elif a.mode == 'forward':
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            fits = {drop: run_child('forward_fit', {**base, 'folder': f'{tmp}/fit{drop}', 'drop': drop}) for drop in (4, 5)}
+            fit = fits[4]
+            for backend in ('numba', 'toolkit'):   # each on its own empty compile cache, then again with what it left on disk,
+                env = {'PYTENSOR_FLAGS': f'base_compiledir={tmp}/cache_{backend}'}   # then on a fit one week shorter (new data)
+                for cache, drop in (('empty cache', 4), ('on disk', 4), ('new data', 5)):
+                    results[f'{backend}, {cache}'] = run_child('forward', {**base, 'folder': f'{tmp}/fit{drop}', 'drop': drop,
+                                                                           'backend': backend}, env)
+        print(f"\nComputations from a fitted posterior: the demo client fitted on all but 4 weeks ({fit['fit_s']:.0f} s), "
+              f"{a.chains} chains x {a.draws} draws; seconds per step, numba = PyTensor's default (plain PyMC-Marketing), "
+              f"toolkit = forward_kwargs() (Python) for the draws, numba for the budget optimizer")
+        print(f"{'':22s}" + ''.join(f"{n:>21s}" for n in results))
+        for step in FORWARD_STEPS: print(f"{step:22s}" + ''.join(f"{r['seconds'][step]:21.2f}" for r in results.values()))
+        print(f"{'all':22s}" + ''.join(f"{sum(r['seconds'].values()):21.2f}" for r in results.values()))
+        for cache in ('empty cache', 'on disk', 'new data'):
+            n, tk = (sum(results[f'{b}, {cache}']['seconds'].values()) for b in ('numba', 'toolkit'))
+            print(f"ratio numba / toolkit, {cache}: x{n / tk:.2f}")
     elif a.mode == 'geo':
         print(f"\nGeo clients, {a.chains} chains x {a.draws} draws (+{a.tune} tune); plain = PyMC-Marketing MMM(dims=('geo',)) defaults with nutpie")
         for client in [*a.geo_clients, *(f'sim{s}' for s in a.geo_seeds)]:

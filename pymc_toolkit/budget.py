@@ -16,7 +16,7 @@ from .client_config import ClientDataError
 from .demo_data import atomic_folder
 from .pymc_model import CI_PROB, PymcModel, internal_name, interval, is_spend_channel
 from .fleets import FleetResult, evaluate, fit_on, health_problems
-from .sampling import SharedSampling, forward_kwargs, single_threaded_blas, warnings_to_log
+from .sampling import SharedSampling, single_threaded_blas, warnings_to_log
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class PlanWindow:
         mask = xr.DataArray([c in self.money for c in names], dims='channel', coords={'channel': list(self.internal.values())})
         with single_threaded_blas(), warnings_to_log():
             self.optimizer = model.mmm.budget_optimizer(start, start + pd.Timedelta(weeks=self.weeks - 1), budgets_to_optimize=mask,
-                                                         compile_kwargs=forward_kwargs(), **({'utility_function': utility} if utility is not None else {}))
+                                                         **({'utility_function': utility} if utility is not None else {}))
             self.optimizer.set_posterior(thinned(model.mmm.idata, draws))
 
     def labelled(self, weekly: pd.Series) -> xr.DataArray:

@@ -68,7 +68,7 @@ def single_threaded_blas():
 FORWARD_MODE = 'FAST_COMPILE'  # PyTensor mode of computations from a fitted posterior (measured above)
 
 def forward_kwargs() -> dict:
-    "The `compile_kwargs` of a computation from a fitted posterior (deterministics, posterior predictive, curves, budget plans)."
+    "The `compile_kwargs` of a computation from a fitted posterior (deterministics, posterior predictive, curves)."
     return {'mode': FORWARD_MODE}
 
 # %% ../nbs/02a_sampling.ipynb #e71f8e71
