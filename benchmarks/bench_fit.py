@@ -24,7 +24,7 @@ Run by hand, not in CI (several minutes on 2 cores):
     .venv/bin/python benchmarks/bench_fit.py --mode geo --geo-clients geo --geo-variants toolkit --geo-seeds 1 2 3 4 5 6
                                                                       # coverage: the bundled client's design at other seeds
     .venv/bin/python benchmarks/bench_fit.py --mode forward          # computations from a fitted posterior (deterministics,
-                                                                      # predictions, curves, a budget plan): PyTensor's default
+                                                                      # predictions, curves, budget plans): PyTensor's default
                                                                       # numba, as plain PyMC-Marketing runs them, vs the toolkit
                                                                       # (Python back-end for the draws); empty compile cache, on disk,
                                                                       # then on a fit one week shorter (new data)
@@ -130,7 +130,8 @@ def geo_child(spec: dict) -> dict:
             hits.append(bool(lo <= t['geo_channel'][g][c]['roas'] <= hi))
     return {**res, 'peak_mb': peak_memory_mb(), 'total_inside': inside, 'truth_quantile': position, 'geo_coverage': float(np.mean(hits))}
 
-FORWARD_STEPS = ('deterministics', 'in-sample predictive', '4 weeks ahead', 'saturation curves', 'adstock curves', 'budget plan')
+FORWARD_STEPS = ('deterministics', 'in-sample predictive', '4 weeks ahead', 'saturation curves', 'adstock curves', 'budget plan',
+                 'budget fleet plan')
 
 def forward_fit_child(spec: dict) -> dict:
     "Fit the demo client on all but its last `spec['drop']` weeks (toolkit defaults) and save the fit to `spec['folder']`."
@@ -147,7 +148,7 @@ def forward_child(spec: dict) -> dict:
     import pymc as pm
     from pymc_toolkit import sampling
     if spec['backend'] == 'numba': sampling.FORWARD_MODE = 'NUMBA'   # PyTensor's default, as plain PyMC-Marketing compiles
-    from pymc_toolkit.budget import optimize_budget
+    from pymc_toolkit.budget import PlanWindow, optimize_budget
     from pymc_toolkit.demo_data import load_demo_client
     from pymc_toolkit.pymc_model import PymcModel
     from pymc_toolkit.reports import adstock_decay, response_curves
@@ -161,7 +162,8 @@ def forward_child(spec: dict) -> dict:
     steps = dict(zip(FORWARD_STEPS, (
         lambda: pm.compute_deterministics(free, model=built, progressbar=False, compile_kwargs=sampling.forward_kwargs()),
         insample, lambda: model.predict_draws(ahead), lambda: response_curves(model), lambda: adstock_decay(model),
-        lambda: optimize_budget(model))))
+        lambda: optimize_budget(model),   # a person's plan: PyTensor's default (numba) in both columns
+        lambda: optimize_budget(model, window=PlanWindow(model, compile_kwargs=sampling.forward_kwargs())))))   # as the budget fleet plans
     seconds = {}
     for name, step in steps.items():
         start = time.perf_counter(); step(); seconds[name] = time.perf_counter() - start
@@ -370,15 +372,15 @@ def main():
         import tempfile
         with tempfile.TemporaryDirectory() as tmp:
             fits = {drop: run_child('forward_fit', {**base, 'folder': f'{tmp}/fit{drop}', 'drop': drop}) for drop in (4, 5)}
-            fit = fits[4]
             for backend in ('numba', 'toolkit'):   # each on its own empty compile cache, then again with what it left on disk,
                 env = {'PYTENSOR_FLAGS': f'base_compiledir={tmp}/cache_{backend}'}   # then on a fit one week shorter (new data)
                 for cache, drop in (('empty cache', 4), ('on disk', 4), ('new data', 5)):
                     results[f'{backend}, {cache}'] = run_child('forward', {**base, 'folder': f'{tmp}/fit{drop}', 'drop': drop,
                                                                            'backend': backend}, env)
-        print(f"\nComputations from a fitted posterior: the demo client fitted on all but 4 weeks ({fit['fit_s']:.0f} s), "
-              f"{a.chains} chains x {a.draws} draws; seconds per step, numba = PyTensor's default (plain PyMC-Marketing), "
-              f"toolkit = forward_kwargs() (Python) for the draws, numba for the budget optimizer")
+        print(f"\nComputations from a fitted posterior: the demo client fitted on all but 4 weeks ({fits[4]['fit_s']:.0f} s; the fit one "
+              f"week shorter {fits[5]['fit_s']:.0f} s), {a.chains} chains x {a.draws} draws; seconds per step, numba = PyTensor's default "
+              f"(plain PyMC-Marketing), toolkit = forward_kwargs() (Python) for the draws and the budget fleet's plan, numba for a "
+              f"person's plan (optimize_budget)")
         print(f"{'':22s}" + ''.join(f"{n:>21s}" for n in results))
         for step in FORWARD_STEPS: print(f"{step:22s}" + ''.join(f"{r['seconds'][step]:21.2f}" for r in results.values()))
         print(f"{'all':22s}" + ''.join(f"{sum(r['seconds'].values()):21.2f}" for r in results.values()))

@@ -16,7 +16,7 @@ from .client_config import ClientDataError
 from .demo_data import atomic_folder
 from .pymc_model import CI_PROB, PymcModel, internal_name, interval, is_spend_channel
 from .fleets import FleetResult, evaluate, fit_on, health_problems
-from .sampling import SharedSampling, single_threaded_blas, warnings_to_log
+from .sampling import SharedSampling, forward_kwargs, single_threaded_blas, warnings_to_log
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ class PlanWindow:
                  weeks: int = DEFAULT_WEEKS, # weeks the plans cover
                  utility=None, # a `pymc_marketing.mmm.utility` function to maximise (default: the average response)
                  draws: int = PLAN_DRAWS, # posterior draws plans are evaluated on
+                 compile_kwargs: dict | None = None, # PyTensor's options for the optimizer's functions (None: its default, numba)
                 ):
         self.money, self.weeks, self.model = check_plannable(model), check_weeks(weeks), model
         start = model.config.dates.iloc[-1] + pd.Timedelta(weeks=1)
@@ -93,6 +94,7 @@ class PlanWindow:
         mask = xr.DataArray([c in self.money for c in names], dims='channel', coords={'channel': list(self.internal.values())})
         with single_threaded_blas(), warnings_to_log():
             self.optimizer = model.mmm.budget_optimizer(start, start + pd.Timedelta(weeks=self.weeks - 1), budgets_to_optimize=mask,
+                                                         compile_kwargs=compile_kwargs,
                                                          **({'utility_function': utility} if utility is not None else {}))
             self.optimizer.set_posterior(thinned(model.mmm.idata, draws))
 
@@ -326,7 +328,8 @@ def optimize_budget(model: PymcModel, # a fitted model
     channels = channels[['current', 'recommended', 'lower', 'upper', 'fixed', 'at_bound', *[c for c in channels if c.startswith('contribution')]]]
     plan = BudgetPlan(model.client_id, weeks, weekly * weeks, risk, channels.rename_axis('channel'),
                       now.sum('channel').to_numpy(), then.sum('channel').to_numpy())
-    logger.info("Budget for %s: %s", model.client_id, plan.summary()['verdict'])
+    logger.info("Budget for %s (solver: %s iterations, %s evaluations): %s", model.client_id, getattr(result.scipy_result, 'nit', '?'),
+                getattr(result.scipy_result, 'nfev', '?'), plan.summary()['verdict'])
     return plan
 
 
@@ -363,7 +366,7 @@ def budget_fleet(model: PymcModel, # model whose settings and data to use (reuse
     risk_utility(risk)
     health_problems([], None, thresholds)  # every setting checked: now fit
     fitted = model if (model.is_fitted and not sampler) else fit_on(model, model.config, **sampler)
-    window = PlanWindow(fitted, weeks, utility=risk_utility(risk))
+    window = PlanWindow(fitted, weeks, utility=risk_utility(risk), compile_kwargs=forward_kwargs())  # one plan per process: see below
     plan = optimize_budget(fitted, total, weeks, bounds, fixed, risk, window=window)
     probabilities, diagnostics = {'posterior': plan.probability}, [fitted.diagnostics]
     shared = SharedSampling()  # the refits fit the same data: one compilation

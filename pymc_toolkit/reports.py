@@ -282,7 +282,7 @@ def budget_section(r: FleetResult) -> str:
              table_html(pd.Series(r.scores['uplift_probabilities'], name='P(recommended beats current)').to_frame()),
              figure_html(spend), figure_html(contrib), figure_html(uplift)]
     if r.model is not None:
-        window = budget.PlanWindow(r.model, b['weeks'])  # one optimizer for the curves and both marginal ROAS tables
+        window = budget.PlanWindow(r.model, b['weeks'], compile_kwargs=forward_kwargs())  # one optimizer for the curves and both marginal ROAS tables
         curves, curve_fig = budget.response_curves(r.model, weeks=b['weeks'], window=window), go.Figure()
         for c in plan.index:
             cc = curves[curves.channel == c]

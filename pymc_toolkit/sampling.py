@@ -72,7 +72,7 @@ def forward_kwargs() -> dict:
     return {'mode': FORWARD_MODE}
 
 # %% ../nbs/02a_sampling.ipynb #e71f8e71
-HARMLESS_WARNINGS = ('PyTensor could not link to a BLAS installation',)  # numba samples; forward draws need no BLAS (below)
+HARMLESS_WARNINGS = ('PyTensor could not link to a BLAS installation',)  # numba samples; forward draws need no BLAS (above)
 
 @contextmanager
 def warnings_to_log(log: logging.Logger = logger):
