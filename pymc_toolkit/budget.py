@@ -366,7 +366,7 @@ def budget_fleet(model: PymcModel, # model whose settings and data to use (reuse
     risk_utility(risk)
     health_problems([], None, thresholds)  # every setting checked: now fit
     fitted = model if (model.is_fitted and not sampler) else fit_on(model, model.config, **sampler)
-    window = PlanWindow(fitted, weeks, utility=risk_utility(risk), compile_kwargs=forward_kwargs())  # one plan per process: see below
+    window = PlanWindow(fitted, weeks, utility=risk_utility(risk), compile_kwargs=forward_kwargs())  # one plan per process: Python compiles at once
     plan = optimize_budget(fitted, total, weeks, bounds, fixed, risk, window=window)
     probabilities, diagnostics = {'posterior': plan.probability}, [fitted.diagnostics]
     shared = SharedSampling()  # the refits fit the same data: one compilation
