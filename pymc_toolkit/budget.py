@@ -25,7 +25,7 @@ __all__ = ['logger', 'DEFAULT_WEEKS', 'DEFAULT_BOUNDS', 'CURVE_MULTIPLIERS', 'PL
            'money_channels', 'recent_weekly_spend', 'check_weeks', 'check_money', 'check_plannable', 'thinned',
            'PlanWindow', 'curve_base', 'spend_grid_frame', 'response_curves', 'marginal_roas', 'weekly_plan',
            'channel_bounds', 'check_total', 'risk_utility', 'BudgetPlan', 'optimize_budget', 'uplift_probability',
-           'budget_fleet']
+           'decision_frames', 'budget_fleet']
 
 # %% ../nbs/08a_budget.ipynb #f57b6573
 class BudgetError(ClientDataError):
@@ -343,6 +343,16 @@ def uplift_probability(window: PlanWindow, # the plan's window
     table = plan.table()
     return float(((window.contribution(table.recommended) - window.contribution(table.current)).sum('channel') > 0).mean())
 
+def decision_frames(model: PymcModel, # a fitted model
+                    weeks: int, # the weeks the plans cover
+                    recommended: pd.Series, # the recommended weekly spend per money channel
+                    window: PlanWindow | None = None, # the plan's window under `model`'s posterior (saves building one)
+                   ) -> dict[str, pd.DataFrame]:
+    "What a budget report draws besides the plan: the response curves (`curves`), and the marginal ROAS now and at the recommended plan (`mroas`)."
+    window = window or PlanWindow(model, weeks, compile_kwargs=forward_kwargs())
+    now, then = marginal_roas(model, weeks=weeks, window=window), marginal_roas(model, at=recommended, weeks=weeks, window=window)
+    return {'curves': response_curves(model, weeks=weeks, window=window), 'mroas': now.join(then.add_suffix('_recommended')).reset_index()}
+
 def budget_fleet(model: PymcModel, # model whose settings and data to use (reused if fitted on all weeks)
                  total: float | None = None, # spend over the `weeks` weeks (default: the last `weeks` weeks' spend)
                  weeks: int = DEFAULT_WEEKS, # weeks the plan covers
@@ -368,6 +378,7 @@ def budget_fleet(model: PymcModel, # model whose settings and data to use (reuse
     fitted = model if (model.is_fitted and not sampler) else fit_on(model, model.config, **sampler)
     window = PlanWindow(fitted, weeks, utility=risk_utility(risk), compile_kwargs=forward_kwargs())  # one plan per process: Python compiles at once
     plan = optimize_budget(fitted, total, weeks, bounds, fixed, risk, window=window)
+    decisions = decision_frames(fitted, weeks, plan.table().recommended, window)  # before the refits swap their posteriors in
     probabilities, diagnostics = {'posterior': plan.probability}, [fitted.diagnostics]
     shared = SharedSampling()  # the refits fit the same data: one compilation
     for i in range(1, refits + 1):
@@ -381,6 +392,7 @@ def budget_fleet(model: PymcModel, # model whose settings and data to use (reuse
     frames, metrics = evaluate(fitted)
     frames['budget'] = plan.table().reset_index()
     frames['uplift'] = pd.DataFrame({'uplift': plan.uplift_draws})  # the posterior of the uplift, for its histogram
+    frames.update(decisions)
     summary = plan.summary()
     return FleetResult('budget', model.client_id, fitted, frames, metrics, diagnostics,
                        scores={'budget': {k: v for k, v in summary.items() if k != 'channels'}, 'uplift_probabilities': probabilities,

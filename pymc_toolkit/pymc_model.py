@@ -5,6 +5,7 @@
 # %% ../nbs/03_pymc_model.ipynb #6d0bde5a
 from __future__ import annotations
 import copy, importlib, json, logging, os, time
+from contextlib import nullcontext
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from .lift_tests import check_roas_priors, mmm_lift_tests
 from .priors import (ADSTOCKS, SATURATIONS, PriorConfigError, house_priors, pick, priors_from_dict,
                                  priors_to_dict, resolve_priors)
 from .sampling import (DEFAULT_SAMPLER, SharedSampling, check_sampler_settings, convergence_problems, forward_kwargs, numbered_fit,
-                                   sampler_diagnostics, single_threaded_blas, warnings_to_log)
+                                   reproducible_numba, sampler_diagnostics, single_threaded_blas, warnings_to_log)
 
 logger = logging.getLogger(__name__)
 
@@ -283,9 +284,10 @@ def _sample_posterior(self: PymcModel, s: dict, engine: SharedSampling | None, r
         self.mmm = self.built_mmm()
         self.mmm.engine = engine
         try:
-            self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=s['tune'], target_accept=s['target_accept'],
-                         nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
-                         **({'retry': retry} if engine else {'cores': min(s['chains'], os.cpu_count() or 1)}))
+            with nullcontext() if engine else reproducible_numba():   # the engine compiles so itself (`02a_sampling`)
+                self.mmm.fit(X, y, chains=s['chains'], draws=s['draws'], tune=s['tune'], target_accept=s['target_accept'],
+                             nuts_sampler=s['nuts_sampler'], random_seed=s['random_seed'], progressbar=progressbar,
+                             **({'retry': retry} if engine else {'cores': min(s['chains'], os.cpu_count() or 1)}))
         finally: self.mmm.engine = None  # the fitted model does not hold on to the fleet's compilations
         diag = sampler_diagnostics(self.mmm.idata, self.free_parameters())
         run = engine.sampled_with if engine else {'tune': s['tune'], 'warm_start': False, 'target_accept': s['target_accept'],

@@ -281,9 +281,9 @@ def budget_section(r: FleetResult) -> str:
     parts = [f"<h2>Budget</h2><p>{esc(b['verdict'])}</p>",
              table_html(pd.Series(r.scores['uplift_probabilities'], name='P(recommended beats current)').to_frame()),
              figure_html(spend), figure_html(contrib), figure_html(uplift)]
-    if r.model is not None:
-        window = budget.PlanWindow(r.model, b['weeks'], compile_kwargs=forward_kwargs())  # one optimizer for the curves and both marginal ROAS tables
-        curves, curve_fig = budget.response_curves(r.model, weeks=b['weeks'], window=window), go.Figure()
+    frames = r.frames if 'curves' in r.frames or r.model is None else {**r.frames, **budget.decision_frames(r.model, b['weeks'], plan.recommended)}  # saved before the fleet kept them
+    if 'curves' in frames:
+        curves, curve_fig = frames['curves'], go.Figure()
         for c in plan.index:
             cc = curves[curves.channel == c]
             curve_fig.add_trace(go.Scatter(x=cc.spend, y=cc.contribution, mode='lines', name=esc(c), legendgroup=esc(c)))
@@ -291,10 +291,8 @@ def budget_section(r: FleetResult) -> str:
                 curve_fig.add_trace(go.Scatter(x=[plan.loc[c, k]], y=[np.interp(plan.loc[c, k], cc.spend, cc.contribution)], mode='markers',
                                                marker=dict(symbol=symbol, size=11), name=f'{esc(c)} {k}', legendgroup=esc(c), showlegend=False))
         curve_fig.update_layout(title='Response curves: weekly contribution against weekly spend (circle: current, star: recommended)', height=480)
-        at_current = budget.marginal_roas(r.model, weeks=b['weeks'], window=window)
-        at_recommended = budget.marginal_roas(r.model, at=plan.recommended, weeks=b['weeks'], window=window)
-        mroas = pd.DataFrame({'mROAS now': at_current.mroas, 'low': at_current.mroas_low, 'high': at_current.mroas_high,
-                              'mROAS recommended': at_recommended.mroas})
+        m = frames['mroas'].set_index('channel')
+        mroas = pd.DataFrame({'mROAS now': m.mroas, 'low': m.mroas_low, 'high': m.mroas_high, 'mROAS recommended': m.mroas_recommended})
         parts += [figure_html(curve_fig), '<h3>Marginal ROAS (one more unit of weekly spend), 94% interval</h3>', table_html(mroas)]
     return ''.join(parts)
 

@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 import arviz as az
 import pymc as pm
+import pytensor
 from pymc.backends.arviz import patch_nutpie_idata
 from threadpoolctl import threadpool_limits
 
@@ -26,12 +27,12 @@ logger = logging.getLogger(__name__)
 __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'FORWARD_MODE', 'HARMLESS_WARNINGS', 'CONVERGENCE_THRESHOLDS',
            'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT',
            'GEO_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION', 'ADAPTATIONS', 'RIDGE_SHARE',
-           'check_sampler_settings', 'single_threaded_blas', 'forward_kwargs', 'warnings_to_log', 'sampler_diagnostics',
-           'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink', 'reporting_progress', 'fit_number',
-           'numbered_fit', 'RunProgress', 'text_bar', 'plural', 'progress_text', 'TerminalProgress', 'ProgressFile',
-           'read_progress', 'compile_options', 'baseline_rows', 'decorrelated_target_accept', 'explained_share',
-           'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds',
-           'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
+           'check_sampler_settings', 'single_threaded_blas', 'reproducible_numba', 'forward_kwargs', 'warnings_to_log',
+           'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink',
+           'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural', 'progress_text',
+           'TerminalProgress', 'ProgressFile', 'read_progress', 'compile_options', 'baseline_rows',
+           'decorrelated_target_accept', 'explained_share', 'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn',
+           'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -63,6 +64,14 @@ def single_threaded_blas():
         for k, v in saved.items():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
+
+# %% ../nbs/02a_sampling.ipynb #5b2f9dcc
+_NUMBA_FLAGS = threading.Lock()
+
+@contextmanager
+def reproducible_numba():
+    "Within the block PyTensor compiles numba code without fast-math: the same numbers whether compiled now or loaded from its disk cache."
+    with _NUMBA_FLAGS, pytensor.config.change_flags(numba__fastmath=False): yield
 
 # %% ../nbs/02a_sampling.ipynb #8427a750
 FORWARD_MODE = 'FAST_COMPILE'  # PyTensor mode of computations from a fitted posterior (measured above)
@@ -539,7 +548,7 @@ class SharedSampling:
 
     def _compile_new(self, compile_model, model: pm.Model, key: tuple, options: dict):
         "Compile `model` and keep it in the cache under `key` (from `_lookup`)."
-        compiled = compile_model(model, **options)
+        with reproducible_numba(): compiled = compile_model(model, **options)
         self.compiled.append((key, repr(options), compiled))
         self.compiles += 1
         return compiled
