@@ -79,3 +79,15 @@ def test_same_page_without_network(reports, tmp_path):
     out = subprocess.run(['unshare', '--net', '--map-root-user', sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert (tmp_path / 'offline.html').read_text() == here
+
+def test_budget_report_of_a_fleet_saved_before_it_kept_its_curves(small_fit):
+    "A budget fleet saved without its curves and marginal ROAS (as before the fleet kept them) shows the same, computed from its model."
+    from pymc_toolkit.budget import budget_fleet
+    from pymc_toolkit.reports import budget_section
+    fleet = budget_fleet(small_fit)
+    kept = budget_section(fleet)
+    for name in ('curves', 'mroas'): del fleet.frames[name]
+    computed = budget_section(fleet)
+    assert 'Response curves' in computed
+    mroas = lambda html: html[html.index('<h3>Marginal ROAS'):]   # the table after the curves' chart (whose div ids differ)
+    assert mroas(computed) == mroas(kept)                          # the same window and posterior: the same table
