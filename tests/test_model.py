@@ -71,7 +71,7 @@ def test_same_seed_same_fleet_summary(demo, roles):
     first, second = production_fleet(model), production_fleet(model)
     assert first.summary() == second.summary()
 
-# A fit in a fresh process, its draws printed: `{}` is where PyTensor keeps its compilations (the first run finds it empty).
+# A fit in a fresh process, its draws printed; the test gives each run the same new compile folder (the first finds it empty).
 CURVE_FIT = """
 import json, numpy as np, pymc as pm
 from pymc_toolkit.sampling import SharedSampling
