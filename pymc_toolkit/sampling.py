@@ -30,9 +30,10 @@ __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'FORWARD_MODE', 'HARMLE
            'check_sampler_settings', 'single_threaded_blas', 'reproducible_numba', 'forward_kwargs', 'warnings_to_log',
            'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink',
            'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural', 'progress_text',
-           'TerminalProgress', 'ProgressFile', 'read_progress', 'compile_options', 'baseline_rows',
-           'decorrelated_target_accept', 'explained_share', 'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn',
-           'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
+           'TerminalProgress', 'ProgressFile', 'read_progress', 'by_address', 'nutpie_callbacks', 'compile_for_nutpie',
+           'compile_options', 'baseline_rows', 'decorrelated_target_accept', 'explained_share', 'decorrelated_rows',
+           'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds', 'first_stop_check',
+           'next_stop_check', 'finished', 'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -272,6 +273,81 @@ def read_progress(path: str | Path) -> dict:
     held, _ = read_json(path)
     return {'kept': [], **held} if isinstance(held, dict) else {'running': None, 'ended': [], 'kept': []}
 
+# %% ../nbs/02a_sampling.ipynb #cc4a5547
+_LOGP_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
+                              ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled log-density and gradient
+_EXPAND_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double),
+                                ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled map to the draws
+
+def by_address(fn, # PyTensor's numba function of the unconstrained vector (it takes its inputs as `*args`)
+              ):
+    "`fn` compiled for one float64 vector (from PyTensor's disk cache if it is there), as a numba first-class function called by address."
+    import numba
+    from numba.core.types import WrapperAddressProtocol
+    from numba.experimental.function_type import _get_wrapper_address
+    arg = numba.types.StarArgUniTuple(numba.types.float64[::1], 1)
+    fn.compile((arg,))
+    sig = next(s for s in fn.nopython_signatures if s.args == (arg,))
+    class ByAddress(WrapperAddressProtocol):  # numba calls it through the address of its C wrapper: nothing linked
+        def __wrapper_address__(self) -> int: return _get_wrapper_address(fn, sig)
+        def signature(self): return sig
+    return ByAddress()
+
+def nutpie_callbacks(n: int, # length of the unconstrained vector
+                     n_expanded: int, # length of a draw (the stored variables, joined)
+                     logp, # the log-density and its gradient of a vector (`by_address`)
+                     expand, # the draw of a vector (`by_address`)
+                    ) -> tuple:
+    "nutpie's two C callbacks, calling `logp` and `expand` by address, with the return codes of nutpie's own."
+    import numba
+    ptr, u64 = numba.types.CPointer(numba.types.double), numba.types.uint64
+    @numba.cfunc(numba.types.int64(u64, ptr, ptr, ptr, numba.types.voidptr))
+    def logp_callback(dim, x_, grad_, logp_, user_data_):
+        if dim != n: return -1
+        value, grad = logp((numba.carray(x_, (n,)),))
+        if grad.size != n: return 1  # the function raised (numba printed why): an error, as nutpie's callback says
+        logp_[0] = value[()]
+        finite = True
+        for j in range(n):
+            grad_[j] = grad[j]
+            finite = finite and np.isfinite(grad[j])
+        if not finite: return 3
+        if not np.isfinite(logp_[0]): return 4
+        return 0
+
+    @numba.cfunc(numba.types.int64(u64, u64, ptr, ptr, numba.types.voidptr))
+    def expand_callback(dim, expanded, x_, out_, user_data_):
+        if dim != n or expanded != n_expanded: return -1
+        values = expand((numba.carray(x_, (n,)),))[0]
+        if values.size != n_expanded: return -2
+        for j in range(n_expanded): out_[j] = values[j]
+        return 0
+    return logp_callback, expand_callback
+
+def compile_for_nutpie(model: pm.Model, # a PyMC model, its data frozen in (as PyMC-Marketing hands it over)
+                       backend: str = 'numba', # nutpie's back-end: numba's callbacks are made here, any other by nutpie
+                       var_names: Sequence[str] | None = None, # the variables a draw stores (None: all)
+                      ):
+    "The compiled model `nutpie.compile_pymc_model` makes, its callbacks calling PyTensor's compiled functions instead of linking them."
+    import nutpie
+    from nutpie import compile_pymc as nc
+    from pymc.initial_point import make_initial_point_fn
+    if backend != 'numba': return nutpie.compile_pymc_model(model, backend=backend, var_names=var_names)
+    start = nc._wrap_with_lock(make_initial_point_fn(model=model, default_strategy='support_point', jitter_rvs=set(model.free_RVs),
+                                                     return_transformed=True))  # nutpie's start: support point, jittered
+    n, n_expanded, logp, expand, initial_point, shape_info, reparameterized = nc._make_functions(
+        model, mode='NUMBA', compute_grad=True, join_expanded=True, pymc_initial_point_fn=start, var_names=var_names)
+    if logp.get_shared() or expand.get_shared():  # data left as shared variables: nutpie's callbacks pass them in
+        logger.debug("The model has shared variables: nutpie compiles it.")
+        return nutpie.compile_pymc_model(model, backend=backend, var_names=var_names)
+    logp_callback, expand_callback = nutpie_callbacks(n, n_expanded, by_address(logp.vm.jit_fn), by_address(expand.vm.jit_fn))
+    dims, coords = nc._prepare_dims_and_coords(model, shape_info, reparameterized)
+    return nc.CompiledPyMCModel(
+        _n_dim=n, dims=dims, _coords=coords, _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info)},
+        compiled_logp_func=logp_callback, compiled_expand_func=expand_callback, initial_point_func=initial_point,
+        shared_data={}, shared_var_keys={}, user_data=nc.make_user_data({}, {}), n_expanded=n_expanded, shape_info=shape_info,
+        logp_func=logp, expand_func=expand, reparameterized_names=reparameterized)
+
 # %% ../nbs/02a_sampling.ipynb #54f9a862
 WARM_TUNE = 150
 WARM_TARGET_ACCEPT = 0.97
@@ -279,10 +355,6 @@ GEO_TARGET_ACCEPT = 0.99  # a geo client's decorrelated stage: fewer retries, le
 PILOT_DRAWS = 150
 STOP_MARGIN = 1.25  # a fit that stops early has at least this times the ESS thresholds
 STOP_MIN_FRACTION = 0.25  # ... and at least this fraction of its draws
-_LOGP_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
-                              ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled log-density and gradient
-_EXPAND_FUNC = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double),
-                                ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)  # nutpie's compiled map to the draws
 
 ADAPTATIONS = ('decorrelated', 'diag', 'low_rank')
 
@@ -500,9 +572,9 @@ class SharedSampling:
         warm, tune = self.ready, self.tune(tune)
         logger.info("nutpie: %d chains x %d draws after %d tuning steps%s.", chains, draws, tune,
                     ", starting from the previous posterior" if warm else '')
-        compiled = self._compile(nutpie.compile_pymc_model, model)
+        compiled = self._compile(compile_for_nutpie, model)
         start, progress = time.perf_counter(), self._run_progress(stage)
-        idata = self._sample(nutpie.sample, nutpie.compile_pymc_model, compiled, chains=chains, draws=draws, tune=tune,
+        idata = self._sample(nutpie.sample, compile_for_nutpie, compiled, chains=chains, draws=draws, tune=tune,
                              target_accept=target_accept, seed=seed, cores=min(chains, os.cpu_count() or 1),
                              save_warmup=False, store_unconstrained=True, progress_bar=progressbar, progress_callback=progress)
         if progress is not None: progress.end(idata, self._main_tune, draws)
