@@ -25,15 +25,15 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'FORWARD_MODE', 'HARMLESS_WARNINGS', 'CONVERGENCE_THRESHOLDS',
-           'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'PROGRESS_SECONDS', 'WARM_TUNE', 'WARM_TARGET_ACCEPT',
-           'GEO_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION', 'ADAPTATIONS', 'RIDGE_SHARE',
-           'check_sampler_settings', 'single_threaded_blas', 'reproducible_numba', 'forward_kwargs', 'warnings_to_log',
-           'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink', 'progress_sink',
-           'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural', 'progress_text',
-           'TerminalProgress', 'ProgressFile', 'read_progress', 'by_address', 'nutpie_callbacks', 'compile_for_nutpie',
-           'compile_options', 'baseline_rows', 'decorrelated_target_accept', 'explained_share', 'decorrelated_rows',
-           'Decorrelation', 'same_graph', 'drawn', 'common_draws', 'stop_thresholds', 'first_stop_check',
-           'next_stop_check', 'finished', 'SharedSampling']
+           'RETRY_TARGET_ACCEPT', 'RETRY_DRAWS_FACTOR', 'PROGRESS_SECONDS', 'NUTPIE_STEPS', 'WARM_TUNE',
+           'WARM_TARGET_ACCEPT', 'GEO_TARGET_ACCEPT', 'PILOT_DRAWS', 'STOP_MARGIN', 'STOP_MIN_FRACTION', 'ADAPTATIONS',
+           'RIDGE_SHARE', 'check_sampler_settings', 'single_threaded_blas', 'reproducible_numba', 'forward_kwargs',
+           'warnings_to_log', 'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink',
+           'progress_sink', 'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural',
+           'progress_text', 'TerminalProgress', 'ProgressFile', 'read_progress', 'by_address', 'nutpie_callbacks',
+           'missing_nutpie_steps', 'compile_for_nutpie', 'compile_options', 'baseline_rows',
+           'decorrelated_target_accept', 'explained_share', 'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn',
+           'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -324,6 +324,13 @@ def nutpie_callbacks(n: int, # length of the unconstrained vector
         return 0
     return logp_callback, expand_callback
 
+NUTPIE_STEPS = ('_make_functions', '_prepare_dims_and_coords', '_wrap_with_lock', 'make_user_data', 'CompiledPyMCModel')  # nutpie's own, reused
+
+def missing_nutpie_steps(compile_pymc, # nutpie's `compile_pymc` module
+                        ) -> list[str]:
+    "The steps of nutpie's own compilation that `compile_for_nutpie` reuses and this nutpie lacks (another version than the pinned one)."
+    return [step for step in NUTPIE_STEPS if not hasattr(compile_pymc, step)]
+
 def compile_for_nutpie(model: pm.Model, # a PyMC model, its data frozen in (as PyMC-Marketing hands it over)
                        backend: str = 'numba', # nutpie's back-end: numba's callbacks are made here, any other by nutpie
                        var_names: Sequence[str] | None = None, # the variables a draw stores (None: all)
@@ -333,6 +340,9 @@ def compile_for_nutpie(model: pm.Model, # a PyMC model, its data frozen in (as P
     from nutpie import compile_pymc as nc
     from pymc.initial_point import make_initial_point_fn
     if backend != 'numba': return nutpie.compile_pymc_model(model, backend=backend, var_names=var_names)
+    if missing := missing_nutpie_steps(nc):  # another nutpie than the one pinned: its own compilation
+        logger.warning("nutpie %s lacks %s: it compiles the model itself.", nutpie.__version__, ', '.join(missing))
+        return nutpie.compile_pymc_model(model, backend=backend, var_names=var_names)
     start = nc._wrap_with_lock(make_initial_point_fn(model=model, default_strategy='support_point', jitter_rvs=set(model.free_RVs),
                                                      return_transformed=True))  # nutpie's start: support point, jittered
     n, n_expanded, logp, expand, initial_point, shape_info, reparameterized = nc._make_functions(
