@@ -28,6 +28,9 @@ Run by hand, not in CI (several minutes on 2 cores):
                                                                       # numba, as plain PyMC-Marketing runs them, vs the toolkit
                                                                       # (Python back-end for the draws); empty compile cache, on disk,
                                                                       # then on a fit one week shorter (new data)
+    .venv/bin/python benchmarks/bench_fit.py --mode compile          # compiling the demo client's model for nutpie: nutpie's own
+                                                                      # compile_pymc_model vs the toolkit's compile_for_nutpie;
+                                                                      # empty compile cache, on disk, then new data
 
 Each configuration runs in its own process, so that peak memory (max RSS of the process and the chain processes
 it starts) and compilation are measured per configuration. PyTensor keeps numba compilations on disk, keyed by the
@@ -143,6 +146,29 @@ def forward_fit_child(spec: dict) -> dict:
     model.save(spec['folder'])
     return {'fit_s': model.fit_seconds}
 
+def compile_child(spec: dict) -> dict:
+    "Seconds to compile the demo client's model (all but its last `spec['drop']` weeks) for nutpie, by nutpie or as the toolkit does; a call's cost."
+    import ctypes
+    import numpy as np
+    import nutpie
+    from pymc_toolkit.demo_data import load_demo_client
+    from pymc_toolkit.pymc_model import PymcModel
+    from pymc_toolkit.sampling import _LOGP_FUNC, compile_for_nutpie, compile_options, reproducible_numba
+    demo = load_demo_client(ROOT / 'data'); t = demo.truth
+    built = PymcModel(demo.data.iloc[:-spec['drop']], t['target'], t['date_column'], t['channels'], t['controls'],
+                      time_varying_media=True).sampling_model()
+    compile_model = nutpie.compile_pymc_model if spec['compiler'] == 'nutpie' else compile_for_nutpie
+    start = time.perf_counter()
+    with reproducible_numba(): compiled = compile_model(built, **compile_options(built))
+    seconds = time.perf_counter() - start
+    P, x = ctypes.POINTER(ctypes.c_double), np.random.default_rng(0).normal(scale=0.3, size=compiled.n_dim)
+    grad, logp = np.zeros(compiled.n_dim), np.zeros(1)
+    call, args = _LOGP_FUNC(compiled.compiled_logp_func.address), (compiled.n_dim, x.ctypes.data_as(P), grad.ctypes.data_as(P), logp.ctypes.data_as(P), None)
+    call(*args); start = time.perf_counter()
+    for _ in range(20000): call(*args)
+    return {'compile_s': seconds, 'call_us': (time.perf_counter() - start) / 20000 * 1e6, 'logp': float(logp[0]),
+            'grad_norm': float(np.linalg.norm(grad))}
+
 def forward_child(spec: dict) -> dict:
     "Seconds of each computation from the saved fit: with PyTensor's default back-end (numba) throughout, or as the toolkit runs it."
     import pymc as pm
@@ -173,6 +199,7 @@ def child(spec: dict) -> dict:
     if spec['kind'] == 'geo': return geo_child(spec)
     if spec['kind'] == 'forward_fit': return forward_fit_child(spec)
     if spec['kind'] == 'forward': return forward_child(spec)
+    if spec['kind'] == 'compile': return compile_child(spec)
     if spec['kind'] == 'calibration': return calibration_child(spec)  # a client with experiments: toolkit without / with them, plain with them
     from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
     demo = simulate_demo_client(**other_clients()[spec['client']]) if spec.get('client') else load_demo_client(ROOT / 'data')
@@ -311,7 +338,7 @@ def row(name, r):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--child', help=argparse.SUPPRESS)
-    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration', 'geo', 'forward'], default='fit')
+    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration', 'geo', 'forward', 'compile'], default='fit')
     p.add_argument('--geo-clients', nargs='+', default=['geo', 'meridian'], choices=list(GEO_CLIENTS), help="geo mode: the clients fitted")
     p.add_argument('--geo-seeds', type=int, nargs='*', default=[],
                    help="geo mode: also the bundled client's design simulated at these seeds ('sim<seed>'), and the coverage over all")
@@ -387,6 +414,21 @@ def main():
         for cache in ('empty cache', 'on disk', 'new data'):
             n, tk = (sum(results[f'{b}, {cache}']['seconds'].values()) for b in ('numba', 'toolkit'))
             print(f"ratio numba / toolkit, {cache}: x{n / tk:.2f}")
+    elif a.mode == 'compile':
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            for compiler in ('nutpie', 'toolkit'):   # each on its own empty compile cache, then again in a new process with what it
+                env = {'PYTENSOR_FLAGS': f'base_compiledir={tmp}/cache_{compiler}'}   # left on disk, then one week fewer (new data)
+                for cache, drop in (('empty cache', 4), ('on disk', 4), ('new data', 5)):
+                    results[f'{compiler}, {cache}'] = run_child('compile', {**base, 'drop': drop, 'compiler': compiler}, env)
+        print("\nCompiling the demo client's model for nutpie (all but its last 4 weeks; 'new data': 5), each in a new process: "
+              "nutpie = nutpie.compile_pymc_model (plain PyMC-Marketing's), toolkit = compile_for_nutpie")
+        for name, r in results.items():
+            print(f"{name:22s} compile {r['compile_s']:6.1f} s, one log-density and gradient {r['call_us']:6.1f} us, "
+                  f"logp {r['logp']:.10g}, |grad| {r['grad_norm']:.10g}")
+        for cache in ('empty cache', 'on disk', 'new data'):
+            n, tk = (results[f'{c}, {cache}']['compile_s'] for c in ('nutpie', 'toolkit'))
+            print(f"ratio nutpie / toolkit, {cache}: x{n / tk:.2f}")
     elif a.mode == 'geo':
         print(f"\nGeo clients, {a.chains} chains x {a.draws} draws (+{a.tune} tune); plain = PyMC-Marketing MMM(dims=('geo',)) defaults with nutpie")
         for client in [*a.geo_clients, *(f'sim{s}' for s in a.geo_seeds)]:
