@@ -31,7 +31,7 @@ __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'FORWARD_MODE', 'HARMLE
            'warnings_to_log', 'sampler_diagnostics', 'convergence_problems', 'retry_reasons', 'ProgressSink',
            'progress_sink', 'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural',
            'progress_text', 'TerminalProgress', 'ProgressFile', 'read_progress', 'by_address', 'nutpie_callbacks',
-           'missing_nutpie_steps', 'compile_for_nutpie', 'compile_options', 'baseline_rows',
+           'missing_nutpie_steps', 'compile_for_nutpie', 'logp_at', 'compile_options', 'baseline_rows',
            'decorrelated_target_accept', 'explained_share', 'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn',
            'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
 
@@ -357,6 +357,15 @@ def compile_for_nutpie(model: pm.Model, # a PyMC model, its data frozen in (as P
         compiled_logp_func=logp_callback, compiled_expand_func=expand_callback, initial_point_func=initial_point,
         shared_data={}, shared_var_keys={}, user_data=nc.make_user_data({}, {}), n_expanded=n_expanded, shape_info=shape_info,
         logp_func=logp, expand_func=expand, reparameterized_names=reparameterized)
+
+def logp_at(compiled, # a nutpie-compiled model (its own callbacks, `compile_for_nutpie`'s or a `Decorrelation`'s)
+            x: np.ndarray, # a point of its unconstrained vector
+           ) -> tuple[int, float, np.ndarray]:
+    "The return code, log-density and gradient of `compiled`'s log-density callback at `x`, called as nutpie calls it."
+    x, grad, logp, ptr = np.ascontiguousarray(x, dtype=float), np.zeros(len(x)), np.zeros(1), ctypes.POINTER(ctypes.c_double)
+    code = compiled.compiled_logp_func.ctypes(len(x), x.ctypes.data_as(ptr), grad.ctypes.data_as(ptr), logp.ctypes.data_as(ptr),
+                                              compiled.user_data.ctypes.data)
+    return code, float(logp[0]), grad
 
 # %% ../nbs/02a_sampling.ipynb #54f9a862
 WARM_TUNE = 150
