@@ -32,8 +32,9 @@ __all__ = ['logger', 'NUTS_SAMPLERS', 'DEFAULT_SAMPLER', 'FORWARD_MODE', 'HARMLE
            'progress_sink', 'reporting_progress', 'fit_number', 'numbered_fit', 'RunProgress', 'text_bar', 'plural',
            'progress_text', 'TerminalProgress', 'ProgressFile', 'read_progress', 'by_address', 'nutpie_callbacks',
            'missing_nutpie_steps', 'compile_for_nutpie', 'logp_at', 'compile_options', 'baseline_rows',
-           'decorrelated_target_accept', 'explained_share', 'decorrelated_rows', 'Decorrelation', 'same_graph', 'drawn',
-           'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished', 'SharedSampling']
+           'decorrelated_target_accept', 'explained_share', 'decorrelated_rows', 'Decorrelation', 'volume_preserving',
+           'same_graph', 'drawn', 'common_draws', 'stop_thresholds', 'first_stop_check', 'next_stop_check', 'finished',
+           'SharedSampling']
 
 # %% ../nbs/02a_sampling.ipynb #3bab9ed1
 NUTS_SAMPLERS = ('nutpie', 'numpyro', 'blackjax', 'pymc')
@@ -456,7 +457,6 @@ class Decorrelation:
         "`compiled` with its log-density, gradient, draws and start points in the coordinates `z`."
         import numba
         n, mean, rows, coef = compiled.n_dim, self.mean.copy(), self.rows.copy(), self.coef.copy()
-        logp_x, expand_x = _LOGP_FUNC(compiled.compiled_logp_func.address), _EXPAND_FUNC(compiled.compiled_expand_func.address)
 
         @numba.njit
         def to_x(z):
@@ -465,24 +465,41 @@ class Decorrelation:
                 for j in range(n): x[rows[k]] += coef[k, j] * z[j]
             return x
 
-        @numba.cfunc(compiled.compiled_logp_func._sig)
-        def logp_z(dim, z_, grad_, logp_, user_data_):
-            if dim != n: return -1
-            x, grad_x, grad = to_x(numba.carray(z_, (n,))), np.empty(n), numba.carray(grad_, (n,))
-            code = logp_x(dim, x.ctypes, grad_x.ctypes, logp_, user_data_)  # the Jacobian of x(z) is 1
-            for j in range(n): grad[j] = grad_x[j]
+        @numba.njit
+        def pull_back(z, grad_x, grad):  # the gradient in z is (I + E)ᵀ ∇x
             for k in range(len(rows)):
                 for j in range(n): grad[j] += coef[k, j] * grad_x[rows[k]]
-            return code
 
-        @numba.cfunc(compiled.compiled_expand_func._sig)
-        def expand_z(dim, expanded, z_, out_, user_data_):
-            if dim != n: return -1
-            return expand_x(dim, expanded, to_x(numba.carray(z_, (n,))).ctypes, out_, user_data_)
+        return volume_preserving(compiled, to_x, pull_back, self.to_z)
 
-        start = compiled.initial_point_func
-        return dataclasses.replace(compiled, compiled_logp_func=logp_z, compiled_expand_func=expand_z,
-                                   initial_point_func=lambda seed: np.ascontiguousarray(self.to_z(start(seed))))
+def volume_preserving(compiled, # a nutpie-compiled PyMC model (kept alive by the caller: the wrapper calls its functions)
+                      to_x, # numba function: the model's unconstrained vector of the sampler's `v`, a map of Jacobian determinant 1
+                      pull_back, # numba function `(v, grad_x, grad_v)`: adds `(J - I)ᵀ grad_x` to `grad_v` (which holds `grad_x`), J the map's Jacobian
+                      to_v: Callable[[np.ndarray], np.ndarray], # the inverse map (numpy): the sampler's start points
+                     ):
+    "`compiled` sampling coordinates `v` with `x = to_x(v)`: nutpie's two callbacks calling the model's, its start points mapped."
+    import numba
+    n = compiled.n_dim
+    logp_x, expand_x = _LOGP_FUNC(compiled.compiled_logp_func.address), _EXPAND_FUNC(compiled.compiled_expand_func.address)
+
+    @numba.cfunc(compiled.compiled_logp_func._sig)
+    def logp_v(dim, v_, grad_, logp_, user_data_):
+        if dim != n: return -1
+        v = numba.carray(v_, (n,))
+        x, grad_x, grad = to_x(v), np.empty(n), numba.carray(grad_, (n,))
+        code = logp_x(dim, x.ctypes, grad_x.ctypes, logp_, user_data_)  # the Jacobian determinant of x(v) is 1: no term to add
+        for j in range(n): grad[j] = grad_x[j]
+        pull_back(v, grad_x, grad)
+        return code
+
+    @numba.cfunc(compiled.compiled_expand_func._sig)
+    def expand_v(dim, expanded, v_, out_, user_data_):
+        if dim != n: return -1
+        return expand_x(dim, expanded, to_x(numba.carray(v_, (n,))).ctypes, out_, user_data_)
+
+    start = compiled.initial_point_func
+    return dataclasses.replace(compiled, compiled_logp_func=logp_v, compiled_expand_func=expand_v,
+                               initial_point_func=lambda seed: np.ascontiguousarray(to_v(start(seed))))
 
 def same_graph(a, # (logp graph, value variables) of one model
                b, # the same of another
