@@ -177,7 +177,7 @@ def one(client: str, seed: int, engine_targets: list[float], sheared_targets: li
         main_x, m = run(dec.wrap(starting_at(compiled, pilot_x)), free, seed, 150, 1000, target)
         rows.append({'client': client, 'seed': seed, 'coordinates': f"the engine's ({target})", 'pilot_s': p['s'], **m})
     rest_fn, row = rest_of_mean_level(sampling_model, compiled), baseline_rows(compiled)[0]
-    if show_curvature:  # main_x: the last second stage's draws, in its (decorrelated) coordinates
+    if show_curvature and engine_targets:  # main_x: the last second stage's draws, in its (decorrelated) coordinates
         level = lambda z: (lambda x: float(rest_fn(x)[0]) + np.exp(x[row]))(dec.to_x(z))
         found = curvature(dec.wrap(compiled), main_x, level)
         print(f"{client}, seed {seed}, at 6 posterior draws (decorrelated coordinates, each scaled by its spread): the stiffest curvature "
@@ -188,15 +188,15 @@ def one(client: str, seed: int, engine_targets: list[float], sheared_targets: li
     a, h = where['saturation_alpha_log__'], where['saturation_lam_log__']
     shear = Shear(np.arange(a.start, a.stop), np.arange(h.start, h.stop), np.log(typical_inputs(mmm)))
     sheared = shear.wrap(compiled)
-    pilot_y, p = run(sheared, free, seed, 700, 150, 0.9)
-    dec = Decorrelation.from_draws(pilot_y, decorrelated_rows(compiled, (), pilot_y))
+    pilot_y, p = run(sheared, free, seed, 700, 150, 0.9) if sheared_targets else (None, None)
     for target in sheared_targets:
+        dec = Decorrelation.from_draws(pilot_y, decorrelated_rows(compiled, (), pilot_y))
         _, m = run(dec.wrap(starting_at(sheared, pilot_y)), free, seed, 150, 1000, target)
         rows.append({'client': client, 'seed': seed, 'coordinates': f'sheared ({target})', 'pilot_s': p['s'], **m})
     leveled = mean_level(compiled, rest_fn, row)
-    pilot_v, p = run(leveled, free, seed, 700, 150, 0.9)
-    dec = Decorrelation.from_draws(pilot_v, decorrelated_rows(compiled, (), pilot_v))
+    pilot_v, p = run(leveled, free, seed, 700, 150, 0.9) if level_targets else (None, None)
     for target in level_targets:
+        dec = Decorrelation.from_draws(pilot_v, decorrelated_rows(compiled, (), pilot_v))
         _, m = run(dec.wrap(starting_at(leveled, pilot_v)), free, seed, 150, 1000, target)
         rows.append({'client': client, 'seed': seed, 'coordinates': f'mean level ({target})', 'pilot_s': p['s'], **m})
     return rows
@@ -205,9 +205,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--clients', nargs='+', default=['demo'])
     ap.add_argument('--seeds', nargs='+', type=int, default=[1])
-    ap.add_argument('--engine-targets', nargs='+', type=float, default=[0.97, 0.95], help="the engine's second stage (0.97: its own)")
-    ap.add_argument('--sheared-targets', nargs='+', type=float, default=[0.95, 0.9])
-    ap.add_argument('--mean-level-targets', nargs='+', type=float, default=[0.97, 0.9])
+    ap.add_argument('--engine-targets', nargs='*', type=float, default=[0.97, 0.95], help="the engine's second stage (0.97: its own)")
+    ap.add_argument('--sheared-targets', nargs='*', type=float, default=[0.95, 0.9])
+    ap.add_argument('--mean-level-targets', nargs='*', type=float, default=[0.97, 0.9])
     args = ap.parse_args()
     print('| client, seed | coordinates (target_accept) | pilot s | second stage s | steps per draw | divergences | max r_hat | min bulk / tail ESS |')
     print('|---|---|---|---|---|---|---|---|')
