@@ -159,46 +159,48 @@ def curvature(compiled, draws, level, k: int = 6, seed: int = 0) -> list[tuple[f
         out.append((float(values[-1]), float(abs(vectors[:, -1] @ g) / np.linalg.norm(g))))
     return out
 
+def two_stages(compiled, free, seed, targets, label: str) -> tuple[list[dict], dict]:
+    "The engine's two stages by hand on `compiled` (sampling coordinates of its own): one pilot, its decorrelation, a second stage at each target."
+    from pymc_toolkit.sampling import Decorrelation, decorrelated_rows
+    if not targets: return [], {}
+    pilot, p = run(compiled, free, seed, 700, 150, 0.9)
+    dec = Decorrelation.from_draws(pilot, decorrelated_rows(compiled, (), pilot))
+    rows, last = [], {}
+    for target in targets:
+        draws, m = run(dec.wrap(starting_at(compiled, pilot)), free, seed, 150, 1000, target)
+        rows.append({'seed': seed, 'coordinates': f'{label} ({target})', 'pilot_s': p['s'], **m})
+        last = {'draws': draws, 'decorrelation': dec}
+    return rows, last
+
 def one(client: str, seed: int, engine_targets: list[float], sheared_targets: list[float], level_targets: list[float],
         show_curvature: bool) -> list[dict]:
     from pymc_toolkit.pymc_model import PymcModel
-    from pymc_toolkit.sampling import Decorrelation, baseline_rows, compile_for_nutpie, compile_options, decorrelated_rows, reproducible_numba
+    from pymc_toolkit.sampling import baseline_rows, compile_for_nutpie, compile_options, reproducible_numba
     demo = load_client(client); t = demo.truth
     model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4, saturation='michaelis_menten',
                       time_varying_media=True, random_seed=seed)
     mmm = model.built_mmm(); sampling_model = mmm.sampling_model()
     free = [rv.name for rv in sampling_model.free_RVs]
     with reproducible_numba(): compiled = compile_for_nutpie(sampling_model, **compile_options(sampling_model))
-    rows = []
-    pilot_x, p = run(compiled, free, seed, 700, 150, 0.9)
-    dec = Decorrelation.from_draws(pilot_x, decorrelated_rows(compiled, (), pilot_x))
-    for target in engine_targets:
-        main_x, m = run(dec.wrap(starting_at(compiled, pilot_x)), free, seed, 150, 1000, target)
-        rows.append({'client': client, 'seed': seed, 'coordinates': f"the engine's ({target})", 'pilot_s': p['s'], **m})
-    rest_fn, row = rest_of_mean_level(sampling_model, compiled), baseline_rows(compiled)[0]
-    if show_curvature and engine_targets:  # main_x: the last second stage's draws, in its (decorrelated) coordinates
+    rows, last = two_stages(compiled, free, seed, engine_targets, "the engine's")
+    row = baseline_rows(compiled)[0]
+    rest_fn = rest_of_mean_level(sampling_model, compiled) if level_targets or (show_curvature and last) else None
+    if show_curvature and last:  # the last second stage's draws, in its (decorrelated) coordinates
+        dec = last['decorrelation']
         level = lambda z: (lambda x: float(rest_fn(x)[0]) + np.exp(x[row]))(dec.to_x(z))
-        found = curvature(dec.wrap(compiled), main_x, level)
+        found = curvature(dec.wrap(compiled), last['draws'], level)
         print(f"{client}, seed {seed}, at 6 posterior draws (decorrelated coordinates, each scaled by its spread): the stiffest curvature "
               + ', '.join(f'{c:.0f}' for c, _ in found) + " (1: as wide as the posterior; a step must fit 1/sqrt of it); the cosine of its "
               "direction with the mean level's gradient " + ', '.join(f'{cos:.3f}' for _, cos in found), flush=True)
-    names, slices, _ = compiled.shape_info
-    where = dict(zip(names, slices))
-    a, h = where['saturation_alpha_log__'], where['saturation_lam_log__']
-    shear = Shear(np.arange(a.start, a.stop), np.arange(h.start, h.stop), np.log(typical_inputs(mmm)))
-    sheared = shear.wrap(compiled)
-    pilot_y, p = run(sheared, free, seed, 700, 150, 0.9) if sheared_targets else (None, None)
-    for target in sheared_targets:
-        dec = Decorrelation.from_draws(pilot_y, decorrelated_rows(compiled, (), pilot_y))
-        _, m = run(dec.wrap(starting_at(sheared, pilot_y)), free, seed, 150, 1000, target)
-        rows.append({'client': client, 'seed': seed, 'coordinates': f'sheared ({target})', 'pilot_s': p['s'], **m})
-    leveled = mean_level(compiled, rest_fn, row)
-    pilot_v, p = run(leveled, free, seed, 700, 150, 0.9) if level_targets else (None, None)
-    for target in level_targets:
-        dec = Decorrelation.from_draws(pilot_v, decorrelated_rows(compiled, (), pilot_v))
-        _, m = run(dec.wrap(starting_at(leveled, pilot_v)), free, seed, 150, 1000, target)
-        rows.append({'client': client, 'seed': seed, 'coordinates': f'mean level ({target})', 'pilot_s': p['s'], **m})
-    return rows
+    if sheared_targets:
+        where = dict(zip(*compiled.shape_info[:2]))
+        a, h = where['saturation_alpha_log__'], where['saturation_lam_log__']
+        sheared = Shear(np.arange(a.start, a.stop), np.arange(h.start, h.stop), np.log(typical_inputs(mmm))).wrap(compiled)
+        rows += two_stages(sheared, free, seed, sheared_targets, 'sheared')[0]
+    if level_targets:
+        leveled = mean_level(compiled, rest_fn, row)
+        rows += two_stages(leveled, free, seed, level_targets, 'mean level')[0]
+    return [{'client': client, **r} for r in rows]
 
 def main():
     from pymc_toolkit.sampling import convergence_problems
