@@ -28,6 +28,10 @@ Run by hand, not in CI (several minutes on 2 cores):
                                                                       # numba, as plain PyMC-Marketing runs them, vs the toolkit
                                                                       # (Python back-end for the draws); empty compile cache, on disk,
                                                                       # then on a fit one week shorter (new data)
+    .venv/bin/python benchmarks/bench_fit.py --mode levers --seeds 1 2   # the demo fit with each lever issue #19 names for a 20 s
+                                                                      # fit: the stopping rule, a shorter pilot, both, fewer HSGP
+                                                                      # basis functions; each fitted twice in one process (the
+                                                                      # second with its compilation on disk), compared with the default
     .venv/bin/python benchmarks/bench_fit.py --mode compile          # compiling the demo client's model for nutpie: nutpie's own
                                                                       # compile_pymc_model vs the toolkit's compile_for_nutpie;
                                                                       # empty compile cache, on disk, then new data
@@ -41,6 +45,8 @@ benchmarks/results/ (git-ignored).
 """
 import argparse, json, os, resource, subprocess, sys, time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,7 +100,6 @@ def geo_client_settings(name: str) -> dict:
 
 def geo_child(spec: dict) -> dict:
     "One geo fit: the toolkit's defaults, or plain PyMC-Marketing's MMM(dims=('geo',)) defaults with nutpie; truth coverage in total and per geo."
-    import numpy as np
     from pymc_toolkit.demo_data import GEO_CHANNELS, simulate_geo_client
     settings = dict(geo_client_settings(spec['geo_client']))
     if settings.pop('channels', None): settings['channels'] = GEO_CHANNELS[:2]
@@ -148,7 +153,6 @@ def forward_fit_child(spec: dict) -> dict:
 
 def compile_child(spec: dict) -> dict:
     "Seconds to compile the demo client's model (all but its last `spec['drop']` weeks) for nutpie, by nutpie or as the toolkit does; a call's cost."
-    import numpy as np
     import nutpie
     from pymc_toolkit.demo_data import load_demo_client
     from pymc_toolkit.pymc_model import PymcModel
@@ -191,8 +195,45 @@ def forward_child(spec: dict) -> dict:
         start = time.perf_counter(); step(); seconds[name] = time.perf_counter() - start
     return {'seconds': seconds, 'mode': sampling.FORWARD_MODE}
 
+LEVERS = {'default': {}, 'stopping': {'stop': True}, 'pilot_300': {'pilot': 300}, 'stopping_pilot_300': {'stop': True, 'pilot': 300},
+          'hsgp_m20': {'m': 20}}  # the levers of issue #19 measured on the demo fit (`--mode levers`)
+
+def lever_child(spec: dict) -> dict:
+    "The demo client's fit as a user runs it (`fit()`, retry and posterior predictive included) with one lever, twice in this process: walls, diagnostics, posterior."
+    from pymc_toolkit.demo_data import load_demo_client
+    from pymc_toolkit.priors import hsgp_config
+    from pymc_toolkit.pymc_model import PymcModel
+    from pymc_toolkit.sampling import SharedSampling, convergence_problems
+    lever, demo = LEVERS[spec['lever']], load_demo_client(ROOT / 'data')
+    t = demo.truth
+
+    class ShortPilot(SharedSampling):  # a cold fit's pilot of `lever['pilot']` tuning steps instead of the engine's 700
+        def pilot_tune(self, tune: int) -> int: return min(super().pilot_tune(tune), lever['pilot'])
+
+    def fit():
+        priors = {'media_tvp_config': hsgp_config(len(demo.data)).model_copy(update={'m': lever['m']})} if 'm' in lever else None
+        model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4, saturation='michaelis_menten',
+                          time_varying_media=True, chains=spec['chains'], draws=spec['draws'], tune=spec['tune'], random_seed=spec['seed'],
+                          model_priors=priors)
+        engine = (ShortPilot if 'pilot' in lever else SharedSampling)(stop_when_converged=lever.get('stop', False))
+        start = time.perf_counter(); model.fit(shared=engine); return model, time.perf_counter() - start
+    first_s = fit()[1]
+    model, wall = fit()
+    totals = model.contribution_draws().sum('date').stack(sample=('chain', 'draw'))
+    ls = model.mmm.idata.posterior['media_temporal_latent_multiplier_raw_ls'].to_numpy().ravel()
+    d = model.diagnostics
+    return {'first_s': first_s, 'wall_s': wall, **{k: d[k] for k in ('draws', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')},
+            'retried_for': d['retried_for'], 'problems': convergence_problems(d), 'ls_quantiles': np.quantile(ls, [0.05, 0.5, 0.95]).tolist(),
+            'channel_mean': totals.mean('sample').to_series().to_dict(), 'channel_sd': totals.std('sample').to_series().to_dict()}
+
+def within_mc_error(a: dict, b: dict) -> float:
+    "The largest |difference| of two fits' channel totals in Monte Carlo standard errors (sd / sqrt(min bulk ESS) each: a conservative bound)."
+    se = lambda r, c: r['channel_sd'][c] ** 2 / r['min_ess_bulk']
+    return max(abs(a['channel_mean'][c] - b['channel_mean'][c]) / np.sqrt(se(a, c) + se(b, c)) for c in a['channel_mean'])
+
 def child(spec: dict) -> dict:
     if spec['kind'] == 'geo': return geo_child(spec)
+    if spec['kind'] == 'lever': return lever_child(spec)
     if spec['kind'] == 'forward_fit': return forward_fit_child(spec)
     if spec['kind'] == 'forward': return forward_child(spec)
     if spec['kind'] == 'compile': return compile_child(spec)
@@ -285,7 +326,6 @@ def calibration_client(name: str):
     return demo, simulate_lift_tests(demo, **tests), [c.name for c in settings['channels']]
 
 def calibration_child(spec: dict) -> dict:
-    import numpy as np
     demo, tests, channels = calibration_client(spec['lift_client'])
     t, tv = demo.truth, spec['lift_client'] == 'shop2'   # shop2 as the demo batch fits it: time-varying media
     start = time.perf_counter()
@@ -334,12 +374,12 @@ def row(name, r):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--child', help=argparse.SUPPRESS)
-    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration', 'geo', 'forward', 'compile'], default='fit')
+    p.add_argument('--mode', choices=['fit', 'holdout', 'clients', 'adaptation', 'budget', 'calibration', 'geo', 'forward', 'compile', 'levers'], default='fit')
     p.add_argument('--geo-clients', nargs='+', default=['geo', 'meridian'], choices=list(GEO_CLIENTS), help="geo mode: the clients fitted")
     p.add_argument('--geo-seeds', type=int, nargs='*', default=[],
                    help="geo mode: also the bundled client's design simulated at these seeds ('sim<seed>'), and the coverage over all")
     p.add_argument('--geo-variants', nargs='+', default=['toolkit', 'plain'], choices=['toolkit', 'plain'], help="geo mode: what fits them")
-    p.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help="clients mode: the seeds of each client's fits")
+    p.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help="clients, adaptation and levers modes: the seeds of each client's fits")
     p.add_argument('--chains', type=int, default=4); p.add_argument('--draws', type=int, default=1000)
     p.add_argument('--tune', type=int, default=1000); p.add_argument('--seed', type=int, default=42)
     p.add_argument('--plain-samplers', nargs='+', default=['default'], help="PyMC-Marketing's sampler(s); 'default' is PyMC NUTS")
@@ -466,6 +506,19 @@ def main():
                 if {'decorrelated', 'low_rank'} <= set(row_):
                     print(f"{'':16s} ratio decorrelated / low_rank ESS/s: "
                           f"x{row_['decorrelated']['ess_per_sampling_s'] / max(row_['low_rank']['ess_per_sampling_s'], 1e-9):.2f}", flush=True)
+    elif a.mode == 'levers':
+        print(f"\nThe demo client's fit (guide configuration, {a.chains} x {a.draws} draws, fit() as a user runs it), each lever of issue #19; "
+              "wall: the second fit in the process (compilation on disk), first: the process's first; z: the largest difference of a "
+              "channel's total contribution from the default fit's, in Monte Carlo standard errors")
+        for seed in a.seeds:
+            for lever in LEVERS:
+                r = results[f'{lever} seed {seed}'] = run_child('lever', {**base, 'seed': seed, 'lever': lever})
+                z = within_mc_error(r, results[f'default seed {seed}'])
+                print(f"seed {seed} {lever:20s}: {r['wall_s']:5.1f} s (first {r['first_s']:5.1f}), {r['draws']} draws, div {r['divergences']}, "
+                      f"r_hat {r['max_r_hat']:.4f}, ESS {r['min_ess_bulk']:.0f}/{r['min_ess_tail']:.0f}, ESS/s {r['min_ess_bulk'] / r['wall_s']:.1f}, "
+                      f"lengthscale 5/50/95% {' / '.join(f'{q:.1f}' for q in r['ls_quantiles'])}, z {z:.1f}"
+                      f"{'' if not r['problems'] else ', NOT converged: ' + '; '.join(r['problems'])}"
+                      f"{' (retried: ' + '; '.join(r['retried_for']) + ')' if r['retried_for'] else ''}", flush=True)
     elif a.mode == 'clients':
         print(f"\nHouse defaults (MM, lag 4, time-varying media), {a.chains} chains x {a.draws} draws (+{a.tune} tune), clients unlike the demo client")
         for name in other_clients():
