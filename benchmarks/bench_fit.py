@@ -227,7 +227,7 @@ def lever_child(spec: dict) -> dict:
             'channel_mean': totals.mean('sample').to_series().to_dict(), 'channel_sd': totals.std('sample').to_series().to_dict()}
 
 def within_mc_error(a: dict, b: dict) -> float:
-    "The largest |difference| of two fits' channel totals in Monte Carlo standard errors (sd / sqrt(min bulk ESS) each: a conservative bound)."
+    "The largest |difference| of two fits' channel totals in Monte Carlo standard errors, each taken as sd / sqrt(the fit's min bulk ESS): at least the true error, so a large value is a real difference."
     se = lambda r, c: r['channel_sd'][c] ** 2 / r['min_ess_bulk']
     return max(abs(a['channel_mean'][c] - b['channel_mean'][c]) / np.sqrt(se(a, c) + se(b, c)) for c in a['channel_mean'])
 
