@@ -30,12 +30,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'benchmarks'))
 
-def load_client(name: str):
-    from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
-    if name == 'demo': return load_demo_client(ROOT / 'data')
-    from bench_fit import other_clients
-    return simulate_demo_client(**other_clients()[name])
-
 @dataclasses.dataclass
 class Shear:
     "x[a] = y[a] + softplus(y[h] - level): the amplitudes' logs `a` sampled as log-heights at a typical input (Jacobian 1)."
@@ -176,7 +170,8 @@ def one(client: str, seed: int, engine_targets: list[float], sheared_targets: li
         show_curvature: bool) -> list[dict]:
     from pymc_toolkit.pymc_model import PymcModel
     from pymc_toolkit.sampling import baseline_rows, compile_for_nutpie, compile_options, reproducible_numba
-    demo = load_client(client); t = demo.truth
+    from bench_fit import benchmark_client
+    demo = benchmark_client(client); t = demo.truth
     model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4, saturation='michaelis_menten',
                       time_varying_media=True, random_seed=seed)
     mmm = model.built_mmm(); sampling_model = mmm.sampling_model()

@@ -30,8 +30,8 @@ Run by hand, not in CI (several minutes on 2 cores):
                                                                       # then on a fit one week shorter (new data)
     .venv/bin/python benchmarks/bench_fit.py --mode levers --seeds 1 2   # the demo fit with each lever issue #19 names for a 20 s
                                                                       # fit: the stopping rule, a shorter pilot, both, fewer HSGP
-                                                                      # basis functions; each fitted twice in one process (the
-                                                                      # second with its compilation on disk), compared with the default
+                                                                      # basis functions; each fit in its own process, its model
+                                                                      # compiled there first (on disk), compared with the default
     .venv/bin/python benchmarks/bench_fit.py --mode compile          # compiling the demo client's model for nutpie: nutpie's own
                                                                       # compile_pymc_model vs the toolkit's compile_for_nutpie;
                                                                       # empty compile cache, on disk, then new data
@@ -81,6 +81,11 @@ def truth_check(contrib_draws, truth) -> dict:
         t = truth['channel'][c]['total_contribution']
         out[c] = {'true': t, 'mean': float(totals.sel(channel=c).mean()), 'low': float(lo), 'high': float(hi), 'inside': bool(lo <= t <= hi)}
     return out
+
+def benchmark_client(name: str | None = None):
+    "A client of the benchmarks: the bundled demo client (None or 'demo'), or one of `other_clients` simulated."
+    from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
+    return load_demo_client(ROOT / 'data') if name in (None, 'demo') else simulate_demo_client(**other_clients()[name])
 
 def other_clients() -> dict:
     "Simulated clients built unlike the demo client, to check the house defaults away from it."
@@ -199,30 +204,28 @@ LEVERS = {'default': {}, 'stopping': {'stop': True}, 'pilot_300': {'pilot': 300}
           'hsgp_m20': {'m': 20}}  # the levers of issue #19 measured on the demo fit (`--mode levers`)
 
 def lever_child(spec: dict) -> dict:
-    "The demo client's fit as a user runs it (`fit()`, retry and posterior predictive included) with one lever, twice in this process: walls, diagnostics, posterior."
-    from pymc_toolkit.demo_data import load_demo_client
+    "The demo client's fit as a user runs it (`fit()`, retry and posterior predictive included) with one lever, its model compiled on disk first: wall, diagnostics, posterior."
     from pymc_toolkit.priors import hsgp_config
     from pymc_toolkit.pymc_model import PymcModel
-    from pymc_toolkit.sampling import SharedSampling, convergence_problems
-    lever, demo = LEVERS[spec['lever']], load_demo_client(ROOT / 'data')
+    from pymc_toolkit.sampling import SharedSampling, compile_for_nutpie, compile_options, convergence_problems, reproducible_numba
+    lever, demo = LEVERS[spec['lever']], benchmark_client()
     t = demo.truth
 
     class ShortPilot(SharedSampling):  # a cold fit's pilot of `lever['pilot']` tuning steps instead of the engine's 700
         def pilot_tune(self, tune: int) -> int: return min(super().pilot_tune(tune), lever['pilot'])
 
-    def fit():
-        priors = {'media_tvp_config': hsgp_config(len(demo.data)).model_copy(update={'m': lever['m']})} if 'm' in lever else None
-        model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4, saturation='michaelis_menten',
-                          time_varying_media=True, chains=spec['chains'], draws=spec['draws'], tune=spec['tune'], random_seed=spec['seed'],
-                          model_priors=priors)
-        engine = (ShortPilot if 'pilot' in lever else SharedSampling)(stop_when_converged=lever.get('stop', False))
-        start = time.perf_counter(); model.fit(shared=engine); return model, time.perf_counter() - start
-    first_s = fit()[1]
-    model, wall = fit()
+    priors = {'media_tvp_config': hsgp_config(len(demo.data)).model_copy(update={'m': lever['m']})} if 'm' in lever else None
+    model = PymcModel(demo.data, t['target'], t['date_column'], t['channels'], t['controls'], lag_max=4, saturation='michaelis_menten',
+                      time_varying_media=True, chains=spec['chains'], draws=spec['draws'], tune=spec['tune'], random_seed=spec['seed'],
+                      model_priors=priors)
+    built = model.sampling_model()  # compiled once as the engine compiles it, so that the fit finds its compilation on disk
+    with reproducible_numba(): compile_for_nutpie(built, **compile_options(built))
+    engine = (ShortPilot if 'pilot' in lever else SharedSampling)(stop_when_converged=lever.get('stop', False))
+    start = time.perf_counter(); model.fit(shared=engine); wall = time.perf_counter() - start
     totals = model.contribution_draws().sum('date').stack(sample=('chain', 'draw'))
     ls = model.mmm.idata.posterior['media_temporal_latent_multiplier_raw_ls'].to_numpy().ravel()
     d = model.diagnostics
-    return {'first_s': first_s, 'wall_s': wall, **{k: d[k] for k in ('draws', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')},
+    return {'wall_s': wall, **{k: d[k] for k in ('draws', 'divergences', 'max_r_hat', 'min_ess_bulk', 'min_ess_tail')},
             'retried_for': d['retried_for'], 'problems': convergence_problems(d), 'ls_quantiles': np.quantile(ls, [0.05, 0.5, 0.95]).tolist(),
             'channel_mean': totals.mean('sample').to_series().to_dict(), 'channel_sd': totals.std('sample').to_series().to_dict()}
 
@@ -238,8 +241,7 @@ def child(spec: dict) -> dict:
     if spec['kind'] == 'forward': return forward_child(spec)
     if spec['kind'] == 'compile': return compile_child(spec)
     if spec['kind'] == 'calibration': return calibration_child(spec)  # a client with experiments: toolkit without / with them, plain with them
-    from pymc_toolkit.demo_data import load_demo_client, simulate_demo_client
-    demo = simulate_demo_client(**other_clients()[spec['client']]) if spec.get('client') else load_demo_client(ROOT / 'data')
+    demo = benchmark_client(spec.get('client'))
     t = demo.truth
     if spec.get('new_data'):  # data no compilation on disk has seen: one target value moves by a relative ~1e-9
         demo.data.loc[demo.data.index[0], t['target']] *= 1 + 1e-9 * (1 + time.time_ns() % 997)
@@ -508,13 +510,13 @@ def main():
                           f"x{row_['decorrelated']['ess_per_sampling_s'] / max(row_['low_rank']['ess_per_sampling_s'], 1e-9):.2f}", flush=True)
     elif a.mode == 'levers':
         print(f"\nThe demo client's fit (guide configuration, {a.chains} x {a.draws} draws, fit() as a user runs it), each lever of issue #19; "
-              "wall: the second fit in the process (compilation on disk), first: the process's first; z: the largest difference of a "
+              "each fit in a process of its own after compiling its model there (its compilation on disk); z: the largest difference of a "
               "channel's total contribution from the default fit's, in Monte Carlo standard errors")
         for seed in a.seeds:
             for lever in LEVERS:
                 r = results[f'{lever} seed {seed}'] = run_child('lever', {**base, 'seed': seed, 'lever': lever})
                 z = within_mc_error(r, results[f'default seed {seed}'])
-                print(f"seed {seed} {lever:20s}: {r['wall_s']:5.1f} s (first {r['first_s']:5.1f}), {r['draws']} draws, div {r['divergences']}, "
+                print(f"seed {seed} {lever:20s}: {r['wall_s']:5.1f} s, {r['draws']} draws, div {r['divergences']}, "
                       f"r_hat {r['max_r_hat']:.4f}, ESS {r['min_ess_bulk']:.0f}/{r['min_ess_tail']:.0f}, ESS/s {r['min_ess_bulk'] / r['wall_s']:.1f}, "
                       f"lengthscale 5/50/95% {' / '.join(f'{q:.1f}' for q in r['ls_quantiles'])}, z {z:.1f}"
                       f"{'' if not r['problems'] else ', NOT converged: ' + '; '.join(r['problems'])}"
